@@ -1,0 +1,417 @@
+//! Validated configuration. The browser shell turns the JavaScript config object into JSON
+//! (a `credentials.provider` function travels as a flag) and everything is checked here, so
+//! each rule is tested natively and each error names the key and what is allowed.
+
+use crate::error::Error;
+use serde_json::{Map, Value};
+
+/// Default request timeout, as the Kinesis Producer Library's `RequestTimeout`.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 6_000;
+
+/// Keys accepted at the top level of the config object.
+pub const KEYS: &[&str] = &["streamName", "streamArn", "region", "endpoint", "credentials", "requestTimeoutMs"];
+
+/// Keys accepted inside `credentials`.
+pub const CREDENTIALS_KEYS: &[&str] = &["url", "cognitoIdentityPoolId", "cognitoEndpoint", "provider"];
+
+/// The stream records go to: by name, or by ARN (which also fixes region and account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stream {
+    Name(String),
+    Arn { arn: String, name: String },
+}
+
+impl Stream {
+    /// The stream's name, whichever way it was given.
+    pub fn name(&self) -> &str {
+        match self {
+            Stream::Name(n) => n,
+            Stream::Arn { name, .. } => name,
+        }
+    }
+}
+
+/// Where temporary credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialsSource {
+    /// The app's backend: GET returns the STS `Credentials` shape.
+    Url(String),
+    /// Cognito identity pool guest (unauthenticated) flow.
+    Cognito { identity_pool_id: String, endpoint: String },
+    /// An async JavaScript function (held by the browser shell).
+    Provider,
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub stream: Stream,
+    pub region: String,
+    /// Origin of the Kinesis endpoint, no trailing slash (`https://kinesis.us-east-1.amazonaws.com`).
+    pub endpoint: String,
+    pub credentials: CredentialsSource,
+    pub request_timeout_ms: u32,
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn opt_string<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(other) => Err(Error::config(path, format!("must be a string, got {}", type_name(other)))),
+    }
+}
+
+fn check_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), Error> {
+    for key in obj.keys() {
+        if !known.contains(&key.as_str()) {
+            return Err(Error::config(
+                &format!("{prefix}{key}"),
+                format!("unknown key; allowed keys are {}", known.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Stream names: 1–128 characters of `[a-zA-Z0-9_.-]`.
+pub fn validate_stream_name(key: &str, name: &str) -> Result<(), Error> {
+    let ok_chars = name.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+    if name.is_empty() || name.len() > 128 || !ok_chars {
+        return Err(Error::config(
+            key,
+            format!("{name:?} is not a stream name: use 1-128 characters of a-z, A-Z, 0-9, '_', '.', '-'"),
+        ));
+    }
+    Ok(())
+}
+
+/// Region names such as `us-east-1`, `eu-central-1`, `us-gov-west-1`, `cn-north-1`.
+pub fn validate_region(key: &str, region: &str) -> Result<(), Error> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase()))
+        && parts[0].len() == 2
+        && parts[parts.len() - 1].bytes().all(|c| c.is_ascii_digit())
+        && (1..=2).contains(&parts[parts.len() - 1].len());
+    if !ok {
+        return Err(Error::config(key, format!("{region:?} is not an AWS region: use a name like \"us-east-1\"")));
+    }
+    Ok(())
+}
+
+/// Parses `arn:<partition>:kinesis:<region>:<account>:stream/<name>` into (region, name).
+fn parse_stream_arn(arn: &str) -> Result<(String, String), Error> {
+    let bad = |why: &str| {
+        Error::config(
+            "streamArn",
+            format!("{arn:?} is not a Kinesis stream ARN ({why}): use arn:aws:kinesis:<region>:<12-digit account>:stream/<name>"),
+        )
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return Err(bad("it must have six ':'-separated parts starting with \"arn\""));
+    }
+    if !parts[1].starts_with("aws") {
+        return Err(bad("unknown partition"));
+    }
+    if parts[2] != "kinesis" {
+        return Err(bad("the service must be \"kinesis\""));
+    }
+    validate_region("streamArn", parts[3]).map_err(|_| bad("bad region"))?;
+    if parts[4].len() != 12 || !parts[4].bytes().all(|c| c.is_ascii_digit()) {
+        return Err(bad("the account must be 12 digits"));
+    }
+    let name = parts[5].strip_prefix("stream/").ok_or_else(|| bad("the resource must be stream/<name>"))?;
+    validate_stream_name("streamArn", name)?;
+    Ok((parts[3].to_string(), name.to_string()))
+}
+
+fn is_loopback(host: &str) -> bool {
+    let ipv4_loopback = host.starts_with("127.")
+        && host.split('.').count() == 4
+        && host.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()));
+    host == "localhost" || host == "[::1]" || ipv4_loopback
+}
+
+/// Checks an absolute URL: http(s), a host, no user info, no fragment. HTTP only to loopback,
+/// since the request carries the session token. Returns (origin, rest).
+pub fn validate_url(key: &str, url: &str, allow_path: bool) -> Result<(String, String), Error> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| Error::config(key, "must be an absolute URL such as https://host[:port]"))?;
+    if scheme != "https" && scheme != "http" {
+        return Err(Error::config(key, format!("scheme {scheme:?} is not allowed: use https")));
+    }
+    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(split);
+    if authority.is_empty() {
+        return Err(Error::config(key, "has no host"));
+    }
+    if authority.contains('@') {
+        return Err(Error::config(key, "must not contain user info (user:password@): never put secrets in URLs"));
+    }
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map(|(h, _)| format!("{h}]")).unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default().to_string()
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(Error::config(key, "has no valid host"));
+    }
+    if scheme == "http" && !is_loopback(&host) {
+        return Err(Error::config(key, format!("http is only allowed for localhost; use https://{authority}")));
+    }
+    if tail.contains('#') {
+        return Err(Error::config(key, "must not contain a fragment (#...)"));
+    }
+    if !allow_path && !(tail.is_empty() || tail == "/") {
+        return Err(Error::config(key, "must be an origin only (https://host[:port]) without path or query"));
+    }
+    Ok((format!("{scheme}://{authority}"), tail.to_string()))
+}
+
+/// The public Kinesis endpoint of a region.
+pub fn default_endpoint(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+    format!("https://kinesis.{region}.{suffix}")
+}
+
+/// Checks `credentials`; `provider_is_function` says whether `credentials.provider` was a
+/// JavaScript function (functions do not survive the trip to JSON).
+pub fn parse_credentials(v: Option<&Value>, provider_is_function: bool) -> Result<CredentialsSource, Error> {
+    const HOW: &str = "give exactly one of { url }, { cognitoIdentityPoolId }, { provider }";
+    let obj = match v {
+        Some(Value::Object(o)) => o,
+        None | Some(Value::Null) => {
+            return Err(Error::config("credentials", format!("is required (temporary credentials only): {HOW}")))
+        }
+        Some(other) => return Err(Error::config("credentials", format!("must be an object, got {}", type_name(other)))),
+    };
+    for secret in ["accessKeyId", "secretAccessKey", "AccessKeyId", "SecretAccessKey"] {
+        if obj.contains_key(secret) {
+            return Err(Error::config("credentials", "must not hold keys: long-lived keys never belong in a browser; use { url }, { cognitoIdentityPoolId } or { provider }"));
+        }
+    }
+    check_unknown(obj, CREDENTIALS_KEYS, "credentials.")?;
+    let url = opt_string(obj, "url", "credentials.url")?;
+    let pool = opt_string(obj, "cognitoIdentityPoolId", "credentials.cognitoIdentityPoolId")?;
+    let cognito_endpoint = opt_string(obj, "cognitoEndpoint", "credentials.cognitoEndpoint")?;
+    let provider = match obj.get("provider") {
+        None | Some(Value::Null) => provider_is_function,
+        Some(other) => {
+            return Err(Error::config("credentials.provider", format!("must be an async function, got {}", type_name(other))))
+        }
+    };
+    let given = [url.is_some(), pool.is_some(), provider].iter().filter(|&&b| b).count();
+    if given != 1 {
+        return Err(Error::config("credentials", format!("{HOW}; got {given}")));
+    }
+    if cognito_endpoint.is_some() && pool.is_none() {
+        return Err(Error::config("credentials.cognitoEndpoint", "only applies with credentials.cognitoIdentityPoolId"));
+    }
+    if let Some(url) = url {
+        if url.is_empty() {
+            return Err(Error::config("credentials.url", "must not be empty"));
+        }
+        if !url.starts_with('/') {
+            validate_url("credentials.url", url, true)?;
+        }
+        return Ok(CredentialsSource::Url(url.to_string()));
+    }
+    if let Some(pool) = pool {
+        let (pool_region, id) = pool.split_once(':').unwrap_or(("", ""));
+        let id_ok = !id.is_empty() && id.len() <= 128 && id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-');
+        if validate_region("credentials.cognitoIdentityPoolId", pool_region).is_err() || !id_ok {
+            return Err(Error::config(
+                "credentials.cognitoIdentityPoolId",
+                format!("{pool:?} is not an identity pool id: use <region>:<uuid>, e.g. us-east-1:1a2b3c4d-..."),
+            ));
+        }
+        let endpoint = match cognito_endpoint {
+            Some(e) => validate_url("credentials.cognitoEndpoint", e, false)?.0,
+            None => {
+                let suffix = if pool_region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+                format!("https://cognito-identity.{pool_region}.{suffix}")
+            }
+        };
+        return Ok(CredentialsSource::Cognito { identity_pool_id: pool.to_string(), endpoint });
+    }
+    Ok(CredentialsSource::Provider)
+}
+
+impl Config {
+    /// Validates a config object given as JSON.
+    pub fn from_json(v: &Value, provider_is_function: bool) -> Result<Config, Error> {
+        let obj = match v {
+            Value::Object(o) => o,
+            other => return Err(Error::config("config", format!("must be an object, got {}", type_name(other)))),
+        };
+        check_unknown(obj, KEYS, "")?;
+        let name = opt_string(obj, "streamName", "streamName")?;
+        let arn = opt_string(obj, "streamArn", "streamArn")?;
+        let region = opt_string(obj, "region", "region")?;
+        let (stream, arn_region) = match (name, arn) {
+            (Some(_), Some(_)) => return Err(Error::config("streamName", "give streamName or streamArn, not both")),
+            (None, None) => return Err(Error::config("streamName", "is required (or streamArn)")),
+            (Some(n), None) => {
+                validate_stream_name("streamName", n)?;
+                (Stream::Name(n.to_string()), None)
+            }
+            (None, Some(a)) => {
+                let (r, n) = parse_stream_arn(a)?;
+                (Stream::Arn { arn: a.to_string(), name: n }, Some(r))
+            }
+        };
+        let region = match (region, arn_region) {
+            (Some(r), Some(ar)) if r != ar => {
+                return Err(Error::config("region", format!("{r:?} differs from the streamArn's region {ar:?}")))
+            }
+            (Some(r), _) => r.to_string(),
+            (None, Some(ar)) => ar,
+            (None, None) => return Err(Error::config("region", "is required, e.g. \"us-east-1\"")),
+        };
+        validate_region("region", &region)?;
+        let endpoint = match opt_string(obj, "endpoint", "endpoint")? {
+            Some(e) => validate_url("endpoint", e, false)?.0,
+            None => default_endpoint(&region),
+        };
+        let request_timeout_ms = match obj.get("requestTimeoutMs") {
+            None | Some(Value::Null) => DEFAULT_REQUEST_TIMEOUT_MS,
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(ms) if (100.0..=120_000.0).contains(&ms) => ms as u32,
+                _ => return Err(Error::config("requestTimeoutMs", format!("{n} is out of range: use 100 to 120000 (ms)"))),
+            },
+            Some(other) => {
+                return Err(Error::config("requestTimeoutMs", format!("must be a number of milliseconds, got {}", type_name(other))))
+            }
+        };
+        let credentials = parse_credentials(obj.get("credentials"), provider_is_function)?;
+        Ok(Config { stream, region, endpoint, credentials, request_timeout_ms })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> Value {
+        json!({"streamName": "general_stream", "region": "us-east-1",
+               "credentials": {"url": "/kinesis-credentials"}})
+    }
+
+    fn with(key: &str, v: Value) -> Value {
+        let mut c = base();
+        c[key] = v;
+        c
+    }
+
+    fn err_key(v: &Value) -> (String, String) {
+        match Config::from_json(v, false) {
+            Err(Error::Config { key, message }) => (key, message),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::from_json(&base(), false).unwrap();
+        assert_eq!(c.stream, Stream::Name("general_stream".into()));
+        assert_eq!(c.endpoint, "https://kinesis.us-east-1.amazonaws.com");
+        assert_eq!(c.request_timeout_ms, 6000);
+        assert_eq!(c.credentials, CredentialsSource::Url("/kinesis-credentials".into()));
+    }
+
+    #[test]
+    fn stream_arn_gives_region_and_name() {
+        let mut v = base();
+        v.as_object_mut().unwrap().remove("streamName");
+        v.as_object_mut().unwrap().remove("region");
+        v["streamArn"] = json!("arn:aws:kinesis:eu-west-1:123456789012:stream/general_stream");
+        let c = Config::from_json(&v, false).unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.stream.name(), "general_stream");
+        assert_eq!(c.endpoint, "https://kinesis.eu-west-1.amazonaws.com");
+        v["region"] = json!("us-east-1");
+        assert_eq!(err_key(&v).0, "region");
+    }
+
+    #[test]
+    fn each_invalid_value_names_its_key() {
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (with("streamName", json!("")), "streamName", "1-128"),
+            (with("streamName", json!("a".repeat(129))), "streamName", "1-128"),
+            (with("streamName", json!("bad name!")), "streamName", "a-z"),
+            (with("streamName", json!(7)), "streamName", "must be a string"),
+            (with("streamArn", json!("arn:aws:s3:::bucket")), "streamName", "not both"),
+            (with("region", json!("US East")), "region", "us-east-1"),
+            (with("endpoint", json!("ftp://x")), "endpoint", "https"),
+            (with("endpoint", json!("http://kinesis.example.com")), "endpoint", "localhost"),
+            (with("endpoint", json!("http://127.evil.example.com")), "endpoint", "localhost"),
+            (with("endpoint", json!("https://a:b@kinesis.example.com")), "endpoint", "user info"),
+            (with("endpoint", json!("https://kinesis.example.com/path?x=1")), "endpoint", "origin only"),
+            (with("requestTimeoutMs", json!(5)), "requestTimeoutMs", "100 to 120000"),
+            (with("requestTimeoutMs", json!("5s")), "requestTimeoutMs", "number"),
+            (with("streamname", json!("x")), "streamname", "unknown key"),
+            (with("credentials", json!(null)), "credentials", "temporary credentials only"),
+            (with("credentials", json!({"url": "/a", "cognitoIdentityPoolId": "us-east-1:ab"})), "credentials", "exactly one"),
+            (with("credentials", json!({"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "x"})), "credentials", "long-lived"),
+            (with("credentials", json!({"url": "http://backend.example.com/creds"})), "credentials.url", "localhost"),
+            (with("credentials", json!({"cognitoIdentityPoolId": "pool"})), "credentials.cognitoIdentityPoolId", "<region>:<uuid>"),
+            (with("credentials", json!({"provider": "fn"})), "credentials.provider", "async function"),
+            (with("credentials", json!({"url": "/a", "cognitoEndpoint": "https://c"})), "credentials.cognitoEndpoint", "only applies"),
+            (with("credentials", json!({"url": "/a", "refresh": 1})), "credentials.refresh", "unknown key"),
+        ];
+        for (v, key, words) in cases {
+            let (k, message) = err_key(&v);
+            assert_eq!(k, key, "{v}");
+            assert!(message.contains(words), "{key}: {message:?} should mention {words:?}");
+        }
+        let mut no_region = base();
+        no_region.as_object_mut().unwrap().remove("region");
+        assert_eq!(err_key(&no_region).0, "region");
+        assert_eq!(err_key(&json!("general_stream")).0, "config");
+    }
+
+    #[test]
+    fn loopback_endpoints_may_use_http() {
+        for e in ["http://127.0.0.1:4566", "http://localhost:4566/", "http://[::1]:4566"] {
+            let c = Config::from_json(&with("endpoint", json!(e)), false).unwrap();
+            assert_eq!(c.endpoint, e.trim_end_matches('/'));
+        }
+    }
+
+    #[test]
+    fn credential_sources() {
+        let c = Config::from_json(&with("credentials", json!({"provider": null})), true).unwrap();
+        assert_eq!(c.credentials, CredentialsSource::Provider);
+        let pool = "us-east-1:00000000-0000-4000-8000-000000000001";
+        let c = Config::from_json(&with("credentials", json!({"cognitoIdentityPoolId": pool})), false).unwrap();
+        assert_eq!(
+            c.credentials,
+            CredentialsSource::Cognito {
+                identity_pool_id: pool.into(),
+                endpoint: "https://cognito-identity.us-east-1.amazonaws.com".into()
+            }
+        );
+        let c = Config::from_json(
+            &with("credentials", json!({"cognitoIdentityPoolId": pool, "cognitoEndpoint": "http://127.0.0.1:4577"})),
+            false,
+        )
+        .unwrap();
+        assert!(matches!(c.credentials, CredentialsSource::Cognito { endpoint, .. } if endpoint == "http://127.0.0.1:4577"));
+        // No source at all, even with a provider flag missing.
+        assert_eq!(err_key(&with("credentials", json!({}))).0, "credentials");
+    }
+}

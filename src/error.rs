@@ -1,0 +1,198 @@
+//! The one error type of the crate. Every variant says what went wrong and, where the
+//! caller can act, what to fix. No variant ever carries a secret access key, a session
+//! token, a signature or a credential response body.
+
+use std::fmt;
+
+/// What went wrong, with enough context to fix it.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A configuration value is missing or invalid. `key` is the camelCase config key.
+    Config { key: String, message: String },
+    /// Credentials were refused or could not be obtained; no request was signed with them.
+    Credentials { provider: String, message: String },
+    /// A record cannot be sent as given (too large, empty partition key, ...).
+    InvalidRecord { index: usize, message: String },
+    /// The service answered with an AWS JSON error (`__type`, `message`).
+    Service { code: ServiceErrorCode, message: String, status: u16 },
+    /// The service answered, but not in a shape we understand.
+    MalformedResponse { endpoint: String, message: String },
+    /// No answer: connection refused, DNS failure, blocked by CORS, aborted.
+    Network { endpoint: String, message: String },
+    /// No answer within the configured request timeout.
+    Timeout { endpoint: String, after_ms: u32 },
+    /// The request could not be signed (bad header value, unusable URL).
+    Signing { message: String },
+}
+
+impl Error {
+    /// A stable name for the JavaScript `Error.name` and for error counters.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Error::Config { .. } => "ConfigError",
+            Error::Credentials { .. } => "CredentialsError",
+            Error::InvalidRecord { .. } => "InvalidRecordError",
+            Error::Service { .. } => "ServiceError",
+            Error::MalformedResponse { .. } => "MalformedResponseError",
+            Error::Network { .. } => "NetworkError",
+            Error::Timeout { .. } => "TimeoutError",
+            Error::Signing { .. } => "SigningError",
+        }
+    }
+
+    /// A finer-grained code: the AWS error code for service errors, else [`Error::name`].
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Service { code, .. } => code.as_str(),
+            other => other.name(),
+        }
+    }
+
+    pub(crate) fn config(key: &str, message: impl Into<String>) -> Self {
+        Error::Config { key: key.to_string(), message: message.into() }
+    }
+
+    pub(crate) fn credentials(provider: &str, message: impl Into<String>) -> Self {
+        Error::Credentials { provider: provider.to_string(), message: message.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config { key, message } => write!(f, "config `{key}`: {message}"),
+            Error::Credentials { provider, message } => {
+                write!(f, "credentials from {provider}: {message}")
+            }
+            Error::InvalidRecord { index, message } => write!(f, "record {index}: {message}"),
+            Error::Service { code, message, status } => {
+                write!(f, "{} (HTTP {status}): {message}", code.as_str())
+            }
+            Error::MalformedResponse { endpoint, message } => {
+                write!(f, "unexpected response from {endpoint}: {message}")
+            }
+            Error::Network { endpoint, message } => {
+                write!(f, "no response from {endpoint}: {message}")
+            }
+            Error::Timeout { endpoint, after_ms } => {
+                write!(f, "no response from {endpoint} within {after_ms} ms (requestTimeoutMs)")
+            }
+            Error::Signing { message } => write!(f, "cannot sign the request: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The error codes Kinesis (and Cognito) answer with, typed; anything else is kept as `Other`.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceErrorCode {
+    InvalidSignature,
+    UnrecognizedClient,
+    ExpiredToken,
+    AccessDenied,
+    ResourceNotFound,
+    ResourceInUse,
+    Validation,
+    InvalidArgument,
+    ProvisionedThroughputExceeded,
+    LimitExceeded,
+    KmsThrottling,
+    KmsAccessDenied,
+    KmsDisabled,
+    KmsNotFound,
+    KmsInvalidState,
+    KmsOptInRequired,
+    InternalFailure,
+    ServiceUnavailable,
+    NotAuthorized,
+    TooManyRequests,
+    /// An unlisted `__type`, or an HTTP status with no JSON error body (`HTTP <status>`).
+    Other(String),
+}
+
+impl ServiceErrorCode {
+    /// Parses a `__type` value; AWS may prefix it with a namespace (`...#ExpiredTokenException`).
+    pub fn parse(raw: &str) -> Self {
+        let name = raw.rsplit('#').next().unwrap_or(raw);
+        let name = name.split(':').next().unwrap_or(name).trim();
+        match name {
+            "InvalidSignatureException" => Self::InvalidSignature,
+            "UnrecognizedClientException" => Self::UnrecognizedClient,
+            "ExpiredTokenException" | "ExpiredToken" => Self::ExpiredToken,
+            "AccessDeniedException" | "AccessDenied" => Self::AccessDenied,
+            "ResourceNotFoundException" => Self::ResourceNotFound,
+            "ResourceInUseException" => Self::ResourceInUse,
+            "ValidationException" => Self::Validation,
+            "InvalidArgumentException" => Self::InvalidArgument,
+            "ProvisionedThroughputExceededException" => Self::ProvisionedThroughputExceeded,
+            "LimitExceededException" => Self::LimitExceeded,
+            "KMSThrottlingException" => Self::KmsThrottling,
+            "KMSAccessDeniedException" => Self::KmsAccessDenied,
+            "KMSDisabledException" => Self::KmsDisabled,
+            "KMSNotFoundException" => Self::KmsNotFound,
+            "KMSInvalidStateException" => Self::KmsInvalidState,
+            "KMSOptInRequired" => Self::KmsOptInRequired,
+            "InternalFailure" | "InternalFailureException" | "InternalErrorException" => {
+                Self::InternalFailure
+            }
+            "ServiceUnavailable" | "ServiceUnavailableException" => Self::ServiceUnavailable,
+            "NotAuthorizedException" => Self::NotAuthorized,
+            "TooManyRequestsException" => Self::TooManyRequests,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// The code as AWS spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidSignature => "InvalidSignatureException",
+            Self::UnrecognizedClient => "UnrecognizedClientException",
+            Self::ExpiredToken => "ExpiredTokenException",
+            Self::AccessDenied => "AccessDeniedException",
+            Self::ResourceNotFound => "ResourceNotFoundException",
+            Self::ResourceInUse => "ResourceInUseException",
+            Self::Validation => "ValidationException",
+            Self::InvalidArgument => "InvalidArgumentException",
+            Self::ProvisionedThroughputExceeded => "ProvisionedThroughputExceededException",
+            Self::LimitExceeded => "LimitExceededException",
+            Self::KmsThrottling => "KMSThrottlingException",
+            Self::KmsAccessDenied => "KMSAccessDeniedException",
+            Self::KmsDisabled => "KMSDisabledException",
+            Self::KmsNotFound => "KMSNotFoundException",
+            Self::KmsInvalidState => "KMSInvalidStateException",
+            Self::KmsOptInRequired => "KMSOptInRequired",
+            Self::InternalFailure => "InternalFailure",
+            Self::ServiceUnavailable => "ServiceUnavailable",
+            Self::NotAuthorized => "NotAuthorizedException",
+            Self::TooManyRequests => "TooManyRequestsException",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_parse_with_and_without_namespace() {
+        assert_eq!(
+            ServiceErrorCode::parse("com.amazonaws.kinesis.v20131202#ExpiredTokenException"),
+            ServiceErrorCode::ExpiredToken
+        );
+        assert_eq!(
+            ServiceErrorCode::parse("ProvisionedThroughputExceededException"),
+            ServiceErrorCode::ProvisionedThroughputExceeded
+        );
+        assert_eq!(
+            ServiceErrorCode::parse("SomethingNew").as_str(),
+            "SomethingNew"
+        );
+        let e = Error::config("region", "must look like us-east-1");
+        assert_eq!(e.to_string(), "config `region`: must look like us-east-1");
+        assert_eq!(e.name(), "ConfigError");
+    }
+}

@@ -1,0 +1,28 @@
+//! # kinesis-browser-producer
+//!
+//! Turns a browser into a producer for an Amazon Kinesis data stream: PutRecords requests
+//! signed in the page with SigV4 (the aws-sigv4 crate), using temporary, scoped credentials.
+//!
+//! It does NOT do network I/O, read clocks or touch the browser outside [`web`]: everything
+//! else is a sans-IO core, plain Rust with the time passed in, tested natively.
+//!
+//! ```text
+//!  config (JSON) ─► config ─► request ─► signing ─► web::transport (fetch) ─► Kinesis
+//!                                 ▲                                             │
+//!  web::credentials ─► credentials (parse, check, cache)   response ◄───────────┘
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod base64;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod request;
+pub mod response;
+pub mod signing;
+pub mod time;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::{Error, ServiceErrorCode};

@@ -1,0 +1,246 @@
+//! Kinesis requests as plain data: the JSON 1.1 protocol body, the target header and the
+//! limits the API enforces, checked before anything is sent. Signing is in `signing`.
+
+use crate::base64;
+use crate::config::{Config, Stream};
+use crate::error::Error;
+
+/// Most records one PutRecords request may carry.
+pub const MAX_RECORDS_PER_REQUEST: usize = 500;
+/// Most bytes of partition keys plus data in one PutRecords request (10 MiB since 2025).
+pub const MAX_REQUEST_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+/// Default maximum record size, partition key plus data (1 MiB).
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Partition keys are 1 to 256 Unicode characters.
+pub const MAX_PARTITION_KEY_CHARS: usize = 256;
+
+/// The JSON protocol's content type.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// An HTTP request ready to be signed and sent; `url` is absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    /// Lower-case names; the signer appends `x-amz-date`, `x-amz-security-token`, `authorization`.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpRequest {
+    /// A POST of the AWS JSON 1.1 protocol: `X-Amz-Target: <target>` and the JSON body.
+    pub fn aws_json(url: String, target: &str, body: String) -> Self {
+        HttpRequest {
+            method: "POST",
+            url,
+            headers: vec![
+                ("content-type".into(), CONTENT_TYPE.into()),
+                ("x-amz-target".into(), target.into()),
+            ],
+            body,
+        }
+    }
+
+    /// The value of a header, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// One record to put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub data: &'a [u8],
+    pub partition_key: &'a str,
+    /// A decimal 128-bit hash key that overrides the partition key's hash for routing.
+    pub explicit_hash_key: Option<&'a str>,
+}
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn push_stream(out: &mut String, stream: &Stream) {
+    match stream {
+        Stream::Name(name) => {
+            out.push_str("\"StreamName\":");
+            push_json_str(out, name);
+        }
+        Stream::Arn { arn, .. } => {
+            out.push_str("\"StreamARN\":");
+            push_json_str(out, arn);
+        }
+    }
+}
+
+/// Checks one record against the API's limits; `max_record_bytes` is the stream's record size.
+pub fn validate_record(index: usize, r: &Record<'_>, max_record_bytes: usize) -> Result<(), Error> {
+    let invalid = |message: String| Error::InvalidRecord { index, message };
+    let chars = r.partition_key.chars().count();
+    if chars == 0 || chars > MAX_PARTITION_KEY_CHARS {
+        return Err(invalid(format!("partition key has {chars} characters; it must have 1 to 256")));
+    }
+    let size = r.data.len() + r.partition_key.len();
+    if size > max_record_bytes {
+        return Err(invalid(format!(
+            "{size} bytes (data + partition key) is over the maximum record size of {max_record_bytes} bytes"
+        )));
+    }
+    if let Some(h) = r.explicit_hash_key {
+        let in_range = !h.is_empty()
+            && h.bytes().all(|c| c.is_ascii_digit())
+            && h.trim_start_matches('0').len() <= 39
+            && h.parse::<u128>().is_ok();
+        if !in_range {
+            return Err(invalid(format!("explicit hash key {h:?} must be a decimal number from 0 to 2^128-1")));
+        }
+    }
+    Ok(())
+}
+
+/// The PutRecords JSON body; every record and the request as a whole are checked first.
+pub fn put_records_body(stream: &Stream, records: &[Record<'_>], max_record_bytes: usize) -> Result<String, Error> {
+    if records.is_empty() || records.len() > MAX_RECORDS_PER_REQUEST {
+        return Err(Error::InvalidRecord {
+            index: 0,
+            message: format!("a PutRecords request carries 1 to 500 records, not {}", records.len()),
+        });
+    }
+    let mut payload = 0usize;
+    let mut capacity = 64;
+    for (i, r) in records.iter().enumerate() {
+        validate_record(i, r, max_record_bytes)?;
+        payload += r.data.len() + r.partition_key.len();
+        capacity += base64::encoded_len(r.data.len()) + r.partition_key.len() + 48;
+    }
+    if payload > MAX_REQUEST_PAYLOAD_BYTES {
+        return Err(Error::InvalidRecord {
+            index: 0,
+            message: format!("{payload} bytes is over the 10 MiB PutRecords request limit"),
+        });
+    }
+    let mut out = String::with_capacity(capacity);
+    out.push_str("{\"Records\":[");
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"Data\":\"");
+        base64::encode_into(r.data, &mut out);
+        out.push('"');
+        if let Some(h) = r.explicit_hash_key {
+            out.push_str(",\"ExplicitHashKey\":");
+            push_json_str(&mut out, h);
+        }
+        out.push_str(",\"PartitionKey\":");
+        push_json_str(&mut out, r.partition_key);
+        out.push('}');
+    }
+    out.push_str("],");
+    push_stream(&mut out, stream);
+    out.push('}');
+    Ok(out)
+}
+
+/// The unsigned PutRecords request for `records` under `config`.
+pub fn put_records(config: &Config, records: &[Record<'_>], max_record_bytes: usize) -> Result<HttpRequest, Error> {
+    let body = put_records_body(&config.stream, records, max_record_bytes)?;
+    Ok(HttpRequest::aws_json(format!("{}/", config.endpoint), "Kinesis_20131202.PutRecords", body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn rec<'a>(data: &'a [u8], pk: &'a str) -> Record<'a> {
+        Record { data, partition_key: pk, explicit_hash_key: None }
+    }
+
+    #[test]
+    fn body_matches_the_kinesis_api_shape() {
+        let stream = Stream::Name("general_stream".into());
+        let records = [
+            rec(b"{\"x\":1}", "session-a"),
+            Record { data: &[0, 255, 7], partition_key: "k\"e\\y\n", explicit_hash_key: Some("42") },
+        ];
+        let body = put_records_body(&stream, &records, DEFAULT_MAX_RECORD_BYTES).unwrap();
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            parsed,
+            json!({"StreamName": "general_stream", "Records": [
+                {"Data": "eyJ4IjoxfQ==", "PartitionKey": "session-a"},
+                {"Data": "AP8H", "PartitionKey": "k\"e\\y\n", "ExplicitHashKey": "42"},
+            ]})
+        );
+        let arn = Stream::Arn { arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s".into(), name: "s".into() };
+        let parsed: Value = serde_json::from_str(&put_records_body(&arn, &records[..1], 1024).unwrap()).unwrap();
+        assert_eq!(parsed["StreamARN"], "arn:aws:kinesis:us-east-1:123456789012:stream/s");
+        assert!(parsed.get("StreamName").is_none());
+    }
+
+    #[test]
+    fn json_escaping_round_trips_control_and_unicode() {
+        let s = "\u{0}\u{1f}é☃𝄞\"\\/\t";
+        let mut out = String::new();
+        push_json_str(&mut out, s);
+        assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+    }
+
+    #[test]
+    fn limits_are_enforced_before_sending() {
+        let s = Stream::Name("s".into());
+        let too_many: Vec<Record> = (0..501).map(|_| rec(b"x", "k")).collect();
+        assert!(matches!(put_records_body(&s, &too_many, 1024), Err(Error::InvalidRecord { .. })));
+        assert!(put_records_body(&s, &too_many[..500], 1024).is_ok());
+        assert!(put_records_body(&s, &[], 1024).is_err());
+        let long_key = "k".repeat(257);
+        let e = put_records_body(&s, &[rec(b"x", "a"), rec(b"x", &long_key)], 1024).unwrap_err();
+        assert_eq!(e, Error::InvalidRecord { index: 1, message: "partition key has 257 characters; it must have 1 to 256".into() });
+        assert!(put_records_body(&s, &[rec(b"x", &"é".repeat(256))], 1024).is_ok());
+        let e = put_records_body(&s, &[rec(&[0; 1020], "12345")], 1024).unwrap_err();
+        assert!(e.to_string().contains("1025 bytes"), "{e}");
+        assert!(put_records_body(&s, &[rec(&[0; 1019], "12345")], 1024).is_ok());
+        for bad in ["", "-1", "1e3", "340282366920938463463374607431768211456"] {
+            let r = Record { data: b"x", partition_key: "k", explicit_hash_key: Some(bad) };
+            assert!(put_records_body(&s, &[r], 1024).is_err(), "{bad}");
+        }
+        let big = vec![0u8; 1024 * 1024 - 1];
+        let eleven: Vec<Record> = (0..11).map(|_| rec(&big, "k")).collect();
+        let e = put_records_body(&s, &eleven, DEFAULT_MAX_RECORD_BYTES).unwrap_err();
+        assert!(e.to_string().contains("10 MiB"), "{e}");
+    }
+
+    #[test]
+    fn put_records_request_has_target_and_content_type() {
+        let config = crate::config::Config::from_json(
+            &json!({"streamName": "general_stream", "region": "us-east-1", "endpoint": "http://127.0.0.1:4566",
+                    "credentials": {"url": "/c"}}),
+            false,
+        )
+        .unwrap();
+        let req = put_records(&config, &[rec(b"hi", "k")], DEFAULT_MAX_RECORD_BYTES).unwrap();
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.url, "http://127.0.0.1:4566/");
+        assert_eq!(req.header("x-amz-target"), Some("Kinesis_20131202.PutRecords"));
+        assert_eq!(req.header("content-type"), Some("application/x-amz-json-1.1"));
+    }
+}

@@ -1,0 +1,131 @@
+//! Reading what Kinesis (or Cognito) answered: PutRecords results record by record, and AWS
+//! JSON errors (`__type`, `message`) as typed [`Error::Service`] values.
+
+use crate::error::{Error, ServiceErrorCode};
+use serde_json::Value;
+
+/// The outcome of one record of a PutRecords request, in request order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordResult {
+    Put { sequence_number: String, shard_id: String },
+    Failed { error_code: ServiceErrorCode, error_message: String },
+}
+
+/// A PutRecords response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutRecordsOutput {
+    pub failed_record_count: usize,
+    pub records: Vec<RecordResult>,
+    pub encryption_type: Option<String>,
+}
+
+/// A short, safe description of a body we could not use (never the body itself).
+fn describe(body: &str) -> String {
+    format!("{} bytes", body.len())
+}
+
+/// Turns a non-2xx answer into an error: the AWS JSON error if the body is one, else the
+/// status alone.
+pub fn parse_error(status: u16, body: &str, error_type_header: Option<&str>) -> Error {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let field = |names: &[&str]| -> Option<String> {
+        let v = parsed.as_ref()?;
+        names.iter().find_map(|n| v.get(*n).and_then(Value::as_str).map(str::to_string))
+    };
+    let code = field(&["__type", "code", "Code"]).or_else(|| error_type_header.map(str::to_string));
+    let message = field(&["message", "Message", "errorMessage"]).unwrap_or_default();
+    match code {
+        Some(code) => Error::Service { code: ServiceErrorCode::parse(&code), message, status },
+        None => Error::Service {
+            code: ServiceErrorCode::Other(format!("HTTP {status}")),
+            message: if message.is_empty() { format!("no AWS error in the response ({})", describe(body)) } else { message },
+            status,
+        },
+    }
+}
+
+/// Parses a 200 PutRecords answer; `sent` is how many records the request carried.
+pub fn parse_put_records(body: &str, sent: usize, endpoint: &str) -> Result<PutRecordsOutput, Error> {
+    let bad = |message: String| Error::MalformedResponse { endpoint: endpoint.to_string(), message };
+    let v: Value = serde_json::from_str(body).map_err(|_| bad(format!("PutRecords answer is not JSON ({})", describe(body))))?;
+    let list = v.get("Records").and_then(Value::as_array).ok_or_else(|| bad("PutRecords answer has no Records list".into()))?;
+    if list.len() != sent {
+        return Err(bad(format!("PutRecords answered {} results for {sent} records", list.len())));
+    }
+    let mut records = Vec::with_capacity(list.len());
+    for (i, r) in list.iter().enumerate() {
+        let s = |k: &str| r.get(k).and_then(Value::as_str);
+        let result = match (s("ErrorCode"), s("SequenceNumber"), s("ShardId")) {
+            (Some(code), _, _) => RecordResult::Failed {
+                error_code: ServiceErrorCode::parse(code),
+                error_message: s("ErrorMessage").unwrap_or_default().to_string(),
+            },
+            (None, Some(seq), Some(shard)) => RecordResult::Put { sequence_number: seq.into(), shard_id: shard.into() },
+            _ => return Err(bad(format!("result {i} has neither ErrorCode nor SequenceNumber and ShardId"))),
+        };
+        records.push(result);
+    }
+    let failed = records.iter().filter(|r| matches!(r, RecordResult::Failed { .. })).count();
+    if let Some(reported) = v.get("FailedRecordCount").and_then(Value::as_u64) {
+        if reported as usize != failed {
+            return Err(bad(format!("FailedRecordCount is {reported} but {failed} results failed")));
+        }
+    }
+    let encryption_type = v.get("EncryptionType").and_then(Value::as_str).map(str::to_string);
+    Ok(PutRecordsOutput { failed_record_count: failed, records, encryption_type })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_results_in_request_order() {
+        let body = r#"{"FailedRecordCount":1,"Records":[
+            {"SequenceNumber":"4959","ShardId":"shardId-000000000001"},
+            {"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded for shard"}],
+            "EncryptionType":"KMS"}"#;
+        let out = parse_put_records(body, 2, "e").unwrap();
+        assert_eq!(out.failed_record_count, 1);
+        assert_eq!(out.records[0], RecordResult::Put { sequence_number: "4959".into(), shard_id: "shardId-000000000001".into() });
+        assert_eq!(
+            out.records[1],
+            RecordResult::Failed {
+                error_code: ServiceErrorCode::ProvisionedThroughputExceeded,
+                error_message: "Rate exceeded for shard".into()
+            }
+        );
+        assert_eq!(out.encryption_type.as_deref(), Some("KMS"));
+    }
+
+    #[test]
+    fn malformed_answers_are_errors_not_successes() {
+        for (body, sent) in [
+            ("<html>", 1),
+            ("{}", 1),
+            (r#"{"Records":[]}"#, 1),
+            (r#"{"Records":[{}]}"#, 1),
+            (r#"{"FailedRecordCount":0,"Records":[{"ErrorCode":"InternalFailure"}]}"#, 1),
+        ] {
+            let e = parse_put_records(body, sent, "http://127.0.0.1:4566").unwrap_err();
+            assert_eq!(e.name(), "MalformedResponseError", "{body}");
+        }
+    }
+
+    #[test]
+    fn aws_json_errors_become_typed_errors() {
+        let e = parse_error(400, r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#, None);
+        assert_eq!(e, Error::Service {
+            code: ServiceErrorCode::ExpiredToken,
+            message: "The security token included in the request is expired".into(),
+            status: 400
+        });
+        let e = parse_error(400, r#"{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"no"}"#, None);
+        assert_eq!(e.code(), "AccessDeniedException");
+        let e = parse_error(502, "<html>bad gateway</html>", None);
+        assert_eq!(e.code(), "HTTP 502");
+        assert!(!e.to_string().contains("bad gateway"));
+        let e = parse_error(400, "", Some("ValidationException:http://internal"));
+        assert_eq!(e.code(), "ValidationException");
+    }
+}

@@ -1,0 +1,124 @@
+//! Time as this crate passes it around: milliseconds since the Unix epoch, always given by
+//! the caller (the browser's `Date.now()` plus any learned clock offset). Nothing here reads
+//! a clock: `SystemTime::now()` panics on wasm32-unknown-unknown.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch.
+pub type EpochMillis = u64;
+
+/// The `SystemTime` for an epoch-millisecond value (pure arithmetic, safe on wasm32).
+pub fn to_system_time(ms: EpochMillis) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+/// The epoch-millisecond value of a `SystemTime` (0 for times before the epoch).
+pub fn from_system_time(t: SystemTime) -> EpochMillis {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Applies a signed clock offset, saturating at the epoch.
+pub fn offset(now: EpochMillis, offset_ms: i64) -> EpochMillis {
+    if offset_ms >= 0 {
+        now.saturating_add(offset_ms as u64)
+    } else {
+        now.saturating_sub(offset_ms.unsigned_abs())
+    }
+}
+
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian), after H. Hinnant.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an ISO 8601 / RFC 3339 date-time as STS prints it: `2026-11-26T14:45:02Z`,
+/// with optional fractional seconds and a `Z` or `±hh:mm` offset. `None` if it is not one.
+pub fn parse_iso8601(s: &str) -> Option<EpochMillis> {
+    let b = s.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0u64;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let frac = &s.trim()[start..i.min(start + 3)];
+        millis = frac.parse::<u64>().ok()? * 10u64.pow(3 - frac.len() as u32);
+    }
+    let offset_secs: i64 = match b.get(i) {
+        Some(b'Z') | Some(b'z') if i + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
+            let h = num(i + 1..i + 3)? as i64;
+            let m = num(i + 4..i + 6)? as i64;
+            let v = h * 3600 + m * 60;
+            if sign == b'+' { v } else { -v }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year as i64, month, day);
+    let secs = days * 86_400 + (hour * 3600 + minute * 60 + second) as i64 - offset_secs;
+    if secs < 0 {
+        return None;
+    }
+    Some(secs as u64 * 1000 + millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sts_expirations() {
+        assert_eq!(parse_iso8601("1970-01-01T00:00:00Z"), Some(0));
+        // `date -u -d 2026-11-26T14:45:02Z +%s` = 1795704302
+        assert_eq!(parse_iso8601("2026-11-26T14:45:02Z"), Some(1_795_704_302_000));
+        assert_eq!(parse_iso8601("2026-11-26T14:45:02.5Z"), Some(1_795_704_302_500));
+        assert_eq!(parse_iso8601("2026-11-26T14:45:02.123456Z"), Some(1_795_704_302_123));
+        assert_eq!(parse_iso8601("2026-11-26T15:45:02+01:00"), Some(1_795_704_302_000));
+        assert_eq!(parse_iso8601("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_date() {
+        for bad in ["", "tomorrow", "2026-11-26", "2026-13-01T00:00:00Z", "2026-11-26T14:45:02",
+                    "2026-11-26T14:45:02Zjunk", "1795704302", "2026-11-26T14:45:02.Z"] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn system_time_round_trip_and_offsets() {
+        let ms = 1_795_704_302_123;
+        assert_eq!(from_system_time(to_system_time(ms)), ms);
+        assert_eq!(offset(1000, -2000), 0);
+        assert_eq!(offset(1000, 600_000), 601_000);
+    }
+}

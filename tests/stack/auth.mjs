@@ -1,0 +1,157 @@
+// What sits beside Kinesis in a real deployment, on one local port:
+//  - GET /credentials?scope=write|read: an app backend's credential vending, as it would
+//    do with STS AssumeRole and a session policy (write: kinesis:PutRecords and
+//    kinesis:PutRecord on general_stream only; read: what a consumer needs on it);
+//  - POST / with X-Amz-Target AWSCognitoIdentityService.*: the Cognito identity pool guest
+//    flow (GetId, GetCredentialsForIdentity), unsigned, credentials for the guest role;
+//  - /__stack/*: read-back of the stream with the AWS SDK for JavaScript (a real client,
+//    signed and checked by the front door) and the front door's request log, for tests;
+//  - /__test/vend?mode=...: deliberately broken vending answers, for tests.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { KinesisClient, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { REGION, STREAM, writePolicy, readPolicy } from './iam.mjs';
+import { preflight, sendJson, readBody, cors } from './frontdoor.mjs';
+
+export const IDENTITY_POOL_ID = `${REGION}:00000000-0000-4000-8000-0000000b0b00`;
+
+function json(req, res, status, obj) {
+  cors(req, res);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(obj));
+}
+
+export class AuthServer {
+  constructor({ sts, frontDoor, kinesisEndpoint }) {
+    this.sts = sts;
+    this.frontDoor = frontDoor;
+    this.kinesisEndpoint = kinesisEndpoint;
+    this.identities = new Set();
+    this.counters = { vended: 0, cognitoGetId: 0, cognitoCredentials: 0 };
+  }
+
+  listen(port, host = '127.0.0.1') {
+    this.server = http.createServer((req, res) => this.handle(req, res).catch((e) => {
+      json(req, res, 500, { error: String(e && e.message) });
+    }));
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve(this.server.address().port));
+    });
+  }
+
+  /** The vending logic an app backend runs (after checking its own user's session). */
+  vend(scope, ttlSeconds = 900) {
+    this.counters.vended++;
+    const sessionName = `browser-${randomUUID().slice(0, 8)}`;
+    if (scope === 'read') return this.sts.assumeRole({ role: 'reader', sessionName, policy: readPolicy(), durationSeconds: ttlSeconds });
+    return this.sts.assumeRole({ role: 'writer', sessionName, policy: writePolicy(), durationSeconds: ttlSeconds });
+  }
+
+  async handle(req, res) {
+    if (preflight(req, res)) return;
+    const url = new URL(req.url, 'http://localhost');
+    if (req.method === 'GET' && url.pathname === '/credentials') {
+      const scope = url.searchParams.get('scope') || 'write';
+      if (!['write', 'read'].includes(scope)) return json(req, res, 400, { error: 'scope must be write or read' });
+      // STS allows 900 s to 12 h; shorter lives are allowed here so tests can watch expiry.
+      const ttl = Math.min(43200, Math.max(1, Number(url.searchParams.get('ttl')) || 900));
+      return json(req, res, 200, this.vend(scope, ttl));
+    }
+    if (req.method === 'GET' && url.pathname === '/__test/vend') return this.brokenVend(req, res, url.searchParams.get('mode'));
+    if (req.method === 'GET' && url.pathname === '/__stack/readback') {
+      return json(req, res, 200, await this.readBack(url.searchParams.get('stream') || STREAM));
+    }
+    if (req.method === 'GET' && url.pathname === '/__stack/requests') {
+      const akid = url.searchParams.get('accessKeyId');
+      const log = akid ? this.frontDoor.log.filter((e) => e.accessKeyId === akid) : this.frontDoor.log.slice(-1000);
+      return json(req, res, 200, { counters: this.frontDoor.counters, auth: this.counters, log });
+    }
+    if (req.method === 'POST' && url.pathname === '/') return this.cognito(req, res);
+    return json(req, res, 404, { error: `no route ${req.method} ${url.pathname}` });
+  }
+
+  brokenVend(req, res, mode) {
+    const good = this.vend('write');
+    const answers = {
+      'not-json': () => { cors(req, res); res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>login required</html>'); },
+      'missing-fields': () => json(req, res, 200, { AccessKeyId: good.AccessKeyId, Expiration: good.Expiration }),
+      'missing-token': () => json(req, res, 200, { ...good, SessionToken: undefined }),
+      'missing-expiration': () => json(req, res, 200, { ...good, Expiration: undefined }),
+      'long-lived': () => json(req, res, 200, { AccessKeyId: 'AKIAFAKELONGLIVED000', SecretAccessKey: 'fake-long-lived-secret' }),
+      expired: () => json(req, res, 200, { ...good, Expiration: new Date(Date.now() - 60000).toISOString() }),
+      'http-403': () => json(req, res, 403, { error: 'not signed in' }),
+    };
+    const answer = answers[mode];
+    if (!answer) return json(req, res, 400, { error: `mode must be one of ${Object.keys(answers).join(', ')}` });
+    return answer();
+  }
+
+  async cognito(req, res) {
+    const target = req.headers['x-amz-target'] || '';
+    let input;
+    try {
+      input = JSON.parse((await readBody(req, 65536)).toString('utf8'));
+    } catch {
+      return sendJson(req, res, 400, { __type: 'SerializationException', message: 'body is not JSON' });
+    }
+    if (target === 'AWSCognitoIdentityService.GetId') {
+      this.counters.cognitoGetId++;
+      if (input.IdentityPoolId !== IDENTITY_POOL_ID) {
+        return sendJson(req, res, 400, { __type: 'ResourceNotFoundException', message: `IdentityPool '${input.IdentityPoolId}' not found.` });
+      }
+      const id = `${REGION}:${randomUUID()}`;
+      this.identities.add(id);
+      return sendJson(req, res, 200, { IdentityId: id });
+    }
+    if (target === 'AWSCognitoIdentityService.GetCredentialsForIdentity') {
+      this.counters.cognitoCredentials++;
+      if (!this.identities.has(input.IdentityId)) {
+        return sendJson(req, res, 400, { __type: 'ResourceNotFoundException', message: `Identity '${input.IdentityId}' not found.` });
+      }
+      const c = this.sts.assumeRole({ role: 'guest', sessionName: 'CognitoIdentityCredentials', durationSeconds: 3600 });
+      return sendJson(req, res, 200, {
+        IdentityId: input.IdentityId,
+        Credentials: { AccessKeyId: c.AccessKeyId, SecretKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: Date.parse(c.Expiration) / 1000 },
+      });
+    }
+    return sendJson(req, res, 400, { __type: 'UnknownOperationException', message: `unknown operation ${target}` });
+  }
+
+  /** Every record in the stream, read through the front door by the AWS SDK with read-scoped credentials. */
+  async readBack(stream) {
+    const c = this.vend('read');
+    const client = new KinesisClient({
+      region: REGION,
+      endpoint: this.kinesisEndpoint,
+      // The SDK defaults to HTTP/2 for Kinesis; the front door, like a browser's fetch here, speaks HTTP/1.1.
+      requestHandler: new NodeHttpHandler(),
+      credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
+    });
+    try {
+      const shards = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards;
+      const records = [];
+      for (const shard of shards) {
+        let it = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        for (let page = 0; it && page < 10000; page++) {
+          const out = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10000 }));
+          for (const r of out.Records) {
+            records.push({
+              shardId: shard.ShardId,
+              sequenceNumber: r.SequenceNumber,
+              partitionKey: r.PartitionKey,
+              data: Buffer.from(r.Data).toString('base64'),
+              arrival: r.ApproximateArrivalTimestamp?.getTime(),
+            });
+          }
+          if (out.Records.length === 0 || out.MillisBehindLatest === 0) break;
+          it = out.NextShardIterator;
+        }
+      }
+      return { stream, shards: shards.length, count: records.length, records };
+    } finally {
+      client.destroy();
+    }
+  }
+}

@@ -1,0 +1,278 @@
+// The front door: what the browser talks to instead of kinesis.<region>.amazonaws.com.
+// It behaves as AWS does before a request reaches the stream: it verifies every SigV4
+// signature with the AWS SDK for JavaScript's own signer (@smithy/signature-v4, not our
+// Rust code), enforces credential expiry, +-5 min clock skew and the policy the credentials
+// were issued under, answers CORS preflights, and returns Kinesis-shaped JSON errors. Only
+// then does it forward the request to the emulator (kinesalite) that stores the stream.
+import http from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { ACCOUNT, REGION, streamArn } from './iam.mjs';
+
+export const MAX_SKEW_MS = 5 * 60 * 1000;
+const MAX_BODY = 11 * 1024 * 1024;
+const ALLOWED_HEADERS = /^(authorization|content-type|x-amz-[a-z0-9-]+|amz-sdk-[a-z0-9-]+)$/;
+
+const amzDate = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+function parseAmzDate(s) {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s || '');
+  return m ? Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
+}
+
+export class AwsError extends Error {
+  constructor(status, type, message) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+export function cors(req, res, extra = {}) {
+  res.setHeader('Access-Control-Allow-Origin', req.headers.origin || '*');
+  res.setHeader('Vary', 'Origin');
+  res.setHeader('Access-Control-Expose-Headers', 'x-amzn-RequestId, x-amz-id-2');
+  for (const [k, v] of Object.entries(extra)) res.setHeader(k, v);
+}
+
+/** Answers a CORS preflight if this is one; true when answered. */
+export function preflight(req, res) {
+  if (req.method !== 'OPTIONS') return false;
+  const asked = (req.headers['access-control-request-headers'] || '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const refused = asked.filter((h) => !ALLOWED_HEADERS.test(h));
+  cors(req, res);
+  if (refused.length === 0) {
+    res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', asked.join(', ') || 'authorization, content-type, x-amz-date, x-amz-security-token, x-amz-target');
+    res.setHeader('Access-Control-Max-Age', '600');
+  }
+  res.writeHead(200).end();
+  return true;
+}
+
+export function sendJson(req, res, status, obj, headers = {}) {
+  cors(req, res);
+  res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': crypto.randomUUID(), ...headers });
+  res.end(JSON.stringify(obj));
+}
+
+export function readBody(req, limit = MAX_BODY) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new AwsError(413, 'SerializationException', `Request body over ${limit} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const safeEqual = (a, b) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+export class FrontDoor {
+  /**
+   * @param {object} o
+   * @param {import('./iam.mjs').Sts} o.sts issued credentials and their policies
+   * @param {string} o.storeUrl the emulator behind the door
+   * @param {() => number} [o.now] the server's clock
+   */
+  constructor({ sts, storeUrl, now = () => Date.now(), region = REGION }) {
+    this.sts = sts;
+    this.storeUrl = storeUrl;
+    this.now = now;
+    this.region = region;
+    this.iterators = new Map();
+    this.log = [];
+    this.counters = { requests: 0, preflights: 0, unsigned: 0, accepted: 0, byCode: {} };
+  }
+
+  record(entry) {
+    this.log.push({ at: Date.now(), ...entry });
+    if (this.log.length > 20000) this.log.splice(0, this.log.length - 20000);
+    const key = entry.code || 'OK';
+    this.counters.byCode[key] = (this.counters.byCode[key] || 0) + 1;
+  }
+
+  listen(port, host = '127.0.0.1') {
+    this.server = http.createServer((req, res) => this.handle(req, res).catch((e) => {
+      sendJson(req, res, 500, { __type: 'InternalFailure', message: String(e && e.message) });
+    }));
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve(this.server.address().port));
+    });
+  }
+
+  async handle(req, res) {
+    if (preflight(req, res)) {
+      this.counters.preflights++;
+      return;
+    }
+    this.counters.requests++;
+    let body;
+    const entry = { method: req.method, origin: req.headers.origin || null };
+    try {
+      if (req.method !== 'POST') throw new AwsError(400, 'UnknownOperationException', `${req.method} is not supported; Kinesis takes POST`);
+      body = await readBody(req);
+      entry.bytes = body.length;
+      const target = req.headers['x-amz-target'] || '';
+      const [prefix, operation] = target.split('.');
+      entry.action = operation;
+      if (prefix !== 'Kinesis_20131202' || !operation) throw new AwsError(400, 'UnknownOperationException', `X-Amz-Target ${JSON.stringify(target)} is not a Kinesis operation`);
+      if (!req.headers.authorization) {
+        this.counters.unsigned++;
+        throw new AwsError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+      }
+      const session = await this.verify(req, body, entry);
+      let input;
+      try {
+        input = JSON.parse(body.toString('utf8') || '{}');
+      } catch {
+        throw new AwsError(400, 'SerializationException', 'Start of structure or map found where not expected');
+      }
+      entry.records = Array.isArray(input.Records) ? input.Records.length : undefined;
+      const stream = this.streamOf(input, operation);
+      entry.stream = stream;
+      const action = `kinesis:${operation}`;
+      const denied = this.sts.authorize(session, action, stream ? streamArn(stream, this.region) : '*');
+      if (denied) throw new AwsError(400, 'AccessDeniedException', denied);
+      if (input.StreamARN) {
+        input.StreamName = stream;
+        delete input.StreamARN;
+      }
+      const upstream = await fetch(this.storeUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': req.headers['content-type'] || 'application/x-amz-json-1.1',
+          'x-amz-target': target,
+          authorization: req.headers.authorization,
+          'x-amz-date': req.headers['x-amz-date'],
+        },
+        body: JSON.stringify(input),
+      });
+      const text = await upstream.text();
+      entry.status = upstream.status;
+      if (upstream.ok) {
+        this.counters.accepted++;
+        this.trackIterators(operation, stream, text);
+        if (operation === 'PutRecords') {
+          try {
+            entry.failed = JSON.parse(text).FailedRecordCount;
+          } catch { /* relayed as is */ }
+        }
+      } else {
+        try {
+          entry.code = JSON.parse(text).__type;
+        } catch {
+          entry.code = `HTTP ${upstream.status}`;
+        }
+      }
+      this.record(entry);
+      cors(req, res);
+      res.writeHead(upstream.status, {
+        'Content-Type': upstream.headers.get('content-type') || 'application/x-amz-json-1.1',
+        'x-amzn-RequestId': crypto.randomUUID(),
+      });
+      res.end(text);
+    } catch (e) {
+      if (!(e instanceof AwsError)) throw e;
+      entry.status = e.status;
+      entry.code = e.type;
+      this.record(entry);
+      sendJson(req, res, e.status, { __type: e.type, message: e.message });
+    }
+  }
+
+  /** Which stream a request is about, as IAM sees it. */
+  streamOf(input, operation) {
+    if (typeof input.StreamARN === 'string') {
+      const m = /^arn:aws:kinesis:([^:]+):(\d{12}):stream\/([a-zA-Z0-9_.-]{1,128})$/.exec(input.StreamARN);
+      if (!m || m[1] !== this.region || m[2] !== ACCOUNT) {
+        throw new AwsError(400, 'ResourceNotFoundException', `Stream ${input.StreamARN} under account ${ACCOUNT} not found.`);
+      }
+      return m[3];
+    }
+    if (typeof input.StreamName === 'string') return input.StreamName;
+    if (operation === 'GetRecords' && typeof input.ShardIterator === 'string') {
+      return this.iterators.get(input.ShardIterator) || null;
+    }
+    return null;
+  }
+
+  trackIterators(operation, stream, text) {
+    if (operation !== 'GetShardIterator' && operation !== 'GetRecords') return;
+    try {
+      const out = JSON.parse(text);
+      const it = out.ShardIterator || out.NextShardIterator;
+      if (it && stream) {
+        if (this.iterators.size > 100000) this.iterators.clear();
+        this.iterators.set(it, stream);
+      }
+    } catch { /* not ours to fix */ }
+  }
+
+  /** SigV4 verification as AWS does it; returns the issued session or throws an AwsError. */
+  async verify(req, body, entry) {
+    const auth = req.headers.authorization;
+    const m = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/.exec(auth);
+    if (!m) throw new AwsError(400, 'IncompleteSignatureException', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${auth.split(' ')[0]}`);
+    const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaders, signature] = m;
+    entry.accessKeyId = accessKeyId;
+    const session = this.sts.lookup(accessKeyId);
+    if (!session || !safeEqual(req.headers['x-amz-security-token'] || '', session.SessionToken)) {
+      throw new AwsError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    }
+    const dateHeader = req.headers['x-amz-date'];
+    const signedAt = parseAmzDate(dateHeader);
+    if (Number.isNaN(signedAt)) throw new AwsError(400, 'IncompleteSignatureException', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
+    const now = this.now();
+    if (signedAt < now - MAX_SKEW_MS) {
+      throw new AwsError(400, 'InvalidSignatureException', `Signature expired: ${dateHeader} is now earlier than ${amzDate(now - MAX_SKEW_MS)} (${amzDate(now)} - 5 min.)`);
+    }
+    if (signedAt > now + MAX_SKEW_MS) {
+      throw new AwsError(400, 'InvalidSignatureException', `Signature not yet current: ${dateHeader} is still later than ${amzDate(now + MAX_SKEW_MS)} (${amzDate(now)} + 5 min.)`);
+    }
+    if (scopeDate !== dateHeader.slice(0, 8)) throw new AwsError(400, 'InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${dateHeader.slice(0, 8)}', from '${dateHeader}'.`);
+    if (scopeRegion !== this.region) throw new AwsError(400, 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${scopeRegion}'.`);
+    if (scopeService !== 'kinesis') throw new AwsError(400, 'InvalidSignatureException', `Credential should be scoped to correct service: 'kinesis'.`);
+    const names = signedHeaders.split(';');
+    if (!names.includes('host') || !names.includes('x-amz-date')) {
+      throw new AwsError(400, 'InvalidSignatureException', 'The host and x-amz-date headers must be signed.');
+    }
+    const headers = {};
+    for (const n of names) {
+      const v = req.headers[n];
+      if (v === undefined) throw new AwsError(400, 'InvalidSignatureException', `Signed header ${n} is missing from the request.`);
+      headers[n] = Array.isArray(v) ? v.join(',') : v;
+    }
+    const [hostname, port] = (req.headers.host || '').split(':');
+    const url = new URL(req.url, 'http://placeholder');
+    const signer = new SignatureV4({
+      credentials: { accessKeyId, secretAccessKey: session.SecretAccessKey, sessionToken: session.SessionToken },
+      region: scopeRegion,
+      service: scopeService,
+      sha256: Sha256,
+      applyChecksum: false,
+    });
+    const signed = await signer.sign(
+      {
+        method: req.method, protocol: 'http:', hostname, port: port ? Number(port) : undefined,
+        path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body,
+      },
+      { signingDate: new Date(signedAt) },
+    );
+    const expected = /SignedHeaders=([^,]+), Signature=([0-9a-f]{64})/.exec(signed.headers.authorization);
+    if (!expected || expected[1] !== signedHeaders || !safeEqual(expected[2], signature)) {
+      throw new AwsError(400, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.');
+    }
+    if (Date.parse(session.Expiration) <= now) {
+      throw new AwsError(400, 'ExpiredTokenException', 'The security token included in the request is expired');
+    }
+    return session;
+  }
+}

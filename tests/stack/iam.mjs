@@ -1,0 +1,116 @@
+// A small STS + IAM: issues temporary credentials under a role and an optional session
+// policy, and evaluates what they may do the way AWS does for assumed roles (the role's
+// policy AND the session policy must allow; an explicit Deny wins).
+import { randomBytes } from 'node:crypto';
+
+export const ACCOUNT = '000000000000';
+export const REGION = 'us-east-1';
+export const STREAM = 'general_stream';
+
+export const streamArn = (name, region = REGION) => `arn:aws:kinesis:${region}:${ACCOUNT}:stream/${name}`;
+
+/** The article's policy (general-write-access-to-kinesis): nine actions on every stream. */
+export const ARTICLE_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{
+    Effect: 'Allow',
+    Action: ['kinesis:SubscribeToShard', 'kinesis:ListShards', 'kinesis:PutRecords', 'kinesis:GetShardIterator',
+      'kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:DescribeStreamConsumer',
+      'kinesis:RegisterStreamConsumer', 'kinesis:PutRecord'],
+    Resource: '*',
+  }],
+};
+
+/** Least privilege for a producer: the two write actions on one stream. */
+export const writePolicy = (stream = STREAM) => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['kinesis:PutRecords', 'kinesis:PutRecord'], Resource: streamArn(stream) }],
+});
+
+/** What a consumer needs to read one stream back. */
+export const readPolicy = (stream = STREAM) => ({
+  Version: '2012-10-17',
+  Statement: [{
+    Effect: 'Allow',
+    Action: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:ListShards',
+      'kinesis:GetShardIterator', 'kinesis:GetRecords'],
+    Resource: streamArn(stream),
+  }],
+});
+
+export const ROLES = {
+  // The role the app backend assumes; its policy is the article's broad one, narrowed by
+  // the session policy passed to AssumeRole.
+  writer: { arn: `arn:aws:iam::${ACCOUNT}:role/general-write-access-to-kinesis`, policy: ARTICLE_POLICY },
+  reader: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-stream-reader`, policy: readPolicy() },
+  // The Cognito identity pool's guest role: least privilege in the role itself.
+  guest: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-browser-producer-guest`, policy: writePolicy() },
+};
+
+const wildcard = (pattern, value) => {
+  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
+  return re.test(value);
+};
+const list = (x) => (Array.isArray(x) ? x : [x]);
+
+/** 'Allow' | 'Deny' | null (no statement matches). */
+function decide(policy, action, resource) {
+  let verdict = null;
+  for (const st of policy.Statement) {
+    const actionHit = list(st.Action).some((a) => wildcard(a, action));
+    const resourceHit = list(st.Resource).some((r) => wildcard(r, resource));
+    if (actionHit && resourceHit) {
+      if (st.Effect === 'Deny') return 'Deny';
+      if (st.Effect === 'Allow') verdict = 'Allow';
+    }
+  }
+  return verdict;
+}
+
+const alnum = (n) => {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  return [...randomBytes(n)].map((b) => A[b % 32]).join('');
+};
+
+export class Sts {
+  constructor({ now = () => Date.now() } = {}) {
+    this.now = now;
+    this.issued = new Map();
+  }
+
+  /** STS AssumeRole: temporary credentials for `role`, narrowed by `policy` if given. */
+  assumeRole({ role, sessionName, policy = null, durationSeconds = 3600 }) {
+    const r = ROLES[role];
+    if (!r) throw new Error(`unknown role ${role}`);
+    const creds = {
+      AccessKeyId: 'ASIA' + alnum(16),
+      SecretAccessKey: randomBytes(30).toString('base64'),
+      SessionToken: randomBytes(96).toString('base64'),
+      Expiration: new Date(this.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+    this.issued.set(creds.AccessKeyId, {
+      ...creds,
+      role: r,
+      sessionPolicy: policy,
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${r.arn.split('/').pop()}/${sessionName}`,
+    });
+    return creds;
+  }
+
+  lookup(accessKeyId) {
+    return this.issued.get(accessKeyId);
+  }
+
+  /** null if allowed, else the AccessDenied message AWS would give. */
+  authorize(session, action, resource) {
+    const byRole = decide(session.role.policy, action, resource);
+    const bySession = session.sessionPolicy ? decide(session.sessionPolicy, action, resource) : 'Allow';
+    if (byRole === 'Allow' && bySession === 'Allow') return null;
+    const why = byRole === 'Deny' || bySession === 'Deny'
+      ? 'with an explicit deny'
+      : byRole !== 'Allow'
+        ? 'because no identity-based policy allows the ' + action + ' action'
+        : 'because no session policy allows the ' + action + ' action';
+    return `User: ${session.principal} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
+  }
+}

@@ -1,0 +1,71 @@
+// Starts the local stack: kinesalite (the store) behind the verifying front door, and the
+// credential vending / Cognito server. Everything binds to 127.0.0.1.
+import kinesalite from 'kinesalite';
+import { Sts, STREAM, REGION } from './iam.mjs';
+import { FrontDoor } from './frontdoor.mjs';
+import { AuthServer, IDENTITY_POOL_ID } from './auth.mjs';
+
+export const DEFAULT_PORTS = { kinesis: 4566, auth: 4577, store: 4567 };
+/** Streams created at start: ours, and one the write scope must NOT reach. */
+export const STREAMS = [{ name: STREAM, shards: 2 }, { name: 'other_stream', shards: 1 }];
+
+async function storeCall(url, target, body) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `Kinesis_20131202.${target}`,
+      // kinesalite wants a well-formed header; it checks no signature (the front door does).
+      authorization: 'AWS4-HMAC-SHA256 Credential=LOCALADMIN/20000101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0',
+      'x-amz-date': '20000101T000000Z',
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+export async function startStack({ ports = {}, quiet = false } = {}) {
+  const p = {
+    kinesis: Number(process.env.KBP_KINESIS_PORT || ports.kinesis || DEFAULT_PORTS.kinesis),
+    auth: Number(process.env.KBP_AUTH_PORT || ports.auth || DEFAULT_PORTS.auth),
+    store: Number(process.env.KBP_STORE_PORT || ports.store || DEFAULT_PORTS.store),
+  };
+  const store = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
+  await new Promise((resolve, reject) => {
+    store.once('error', reject);
+    store.listen(p.store, '127.0.0.1', resolve);
+  });
+  const storeUrl = `http://127.0.0.1:${p.store}/`;
+  for (const s of STREAMS) {
+    const r = await storeCall(storeUrl, 'CreateStream', { StreamName: s.name, ShardCount: s.shards });
+    if (r.status !== 200) throw new Error(`CreateStream ${s.name}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  for (const s of STREAMS) {
+    for (let i = 0; i < 100; i++) {
+      const d = await storeCall(storeUrl, 'DescribeStreamSummary', { StreamName: s.name });
+      if (d.body?.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const sts = new Sts();
+  const frontDoor = new FrontDoor({ sts, storeUrl });
+  const kinesisPort = await frontDoor.listen(p.kinesis);
+  const kinesisEndpoint = `http://127.0.0.1:${kinesisPort}`;
+  const auth = new AuthServer({ sts, frontDoor, kinesisEndpoint });
+  const authPort = await auth.listen(p.auth);
+  const info = {
+    region: REGION,
+    stream: STREAM,
+    kinesisEndpoint,
+    authEndpoint: `http://127.0.0.1:${authPort}`,
+    credentialsUrl: `http://127.0.0.1:${authPort}/credentials`,
+    identityPoolId: IDENTITY_POOL_ID,
+  };
+  if (!quiet) console.log(`local stack: Kinesis ${kinesisEndpoint} (stream ${STREAM}, ${STREAMS[0].shards} shards), credentials ${info.credentialsUrl}, Cognito ${info.authEndpoint} (${IDENTITY_POOL_ID})`);
+  const stop = () => Promise.all([
+    new Promise((r) => frontDoor.server.close(r)),
+    new Promise((r) => auth.server.close(r)),
+    new Promise((r) => store.close(r)),
+  ]);
+  return { info, sts, frontDoor, auth, stop };
+}
