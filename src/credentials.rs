@@ -194,12 +194,14 @@ impl CredentialsCache {
         Self::default()
     }
 
-    /// Stores checked temporary credentials received at `now`. They are refreshed
-    /// [`REFRESH_AHEAD_MS`] before expiry, or at half their remaining life if that is shorter.
+    /// Stores checked temporary credentials received at `now`. They sign until
+    /// [`MIN_REMAINING_MS`] before expiry, and are refreshed [`REFRESH_AHEAD_MS`] before
+    /// that, or halfway through that usable life if it is shorter.
     pub fn store(&mut self, creds: Credentials, now: EpochMillis) {
         let expires = creds.expiry().map(from_system_time).unwrap_or(now);
-        let life = expires.saturating_sub(now);
-        let refresh_at = expires - REFRESH_AHEAD_MS.min(life / 2);
+        let usable_until = expires.saturating_sub(MIN_REMAINING_MS);
+        let usable = usable_until.saturating_sub(now);
+        let refresh_at = usable_until - REFRESH_AHEAD_MS.min(usable / 2);
         self.current = Some((creds, refresh_at, expires));
     }
 
@@ -312,14 +314,17 @@ mod tests {
         assert_eq!(cache.lookup(NOW), Lookup::Missing);
         let hour = parse_sts_json(&sts("2026-11-26T15:45:02Z"), "c", NOW).unwrap();
         cache.store(hour.clone(), NOW);
-        assert_eq!(cache.lookup(NOW + 54 * 60_000), Lookup::Fresh(hour.clone()));
-        assert_eq!(cache.lookup(NOW + 55 * 60_000), Lookup::Stale(hour.clone()));
-        assert_eq!(cache.lookup(NOW + 60 * 60_000 - MIN_REMAINING_MS), Lookup::Missing);
-        // Short-lived credentials refresh at half their life rather than at once.
+        let usable_until = NOW + 60 * 60_000 - MIN_REMAINING_MS;
+        assert_eq!(cache.lookup(usable_until - REFRESH_AHEAD_MS - 1), Lookup::Fresh(hour.clone()));
+        assert_eq!(cache.lookup(usable_until - REFRESH_AHEAD_MS), Lookup::Stale(hour.clone()));
+        assert_eq!(cache.lookup(usable_until - 1), Lookup::Stale(hour.clone()));
+        assert_eq!(cache.lookup(usable_until), Lookup::Missing);
+        // Short-lived credentials refresh halfway through their usable life, not at once.
         let short = parse_sts_json(&sts("2026-11-26T14:46:02Z"), "c", NOW).unwrap();
         cache.store(short.clone(), NOW);
-        assert_eq!(cache.lookup(NOW + 29_000), Lookup::Fresh(short.clone()));
-        assert_eq!(cache.lookup(NOW + 30_000), Lookup::Stale(short));
+        assert_eq!(cache.lookup(NOW + 22_499), Lookup::Fresh(short.clone()));
+        assert_eq!(cache.lookup(NOW + 22_500), Lookup::Stale(short.clone()));
+        assert_eq!(cache.lookup(NOW + 45_000), Lookup::Missing);
         cache.invalidate();
         assert_eq!(cache.lookup(NOW), Lookup::Missing);
     }

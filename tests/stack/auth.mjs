@@ -42,10 +42,10 @@ export class AuthServer {
   }
 
   /** The vending logic an app backend runs (after checking its own user's session). */
-  vend(scope, ttlSeconds = 900) {
+  vend(scope, ttlSeconds = 900, stream = STREAM) {
     this.counters.vended++;
     const sessionName = `browser-${randomUUID().slice(0, 8)}`;
-    if (scope === 'read') return this.sts.assumeRole({ role: 'reader', sessionName, policy: readPolicy(), durationSeconds: ttlSeconds });
+    if (scope === 'read') return this.sts.assumeRole({ role: 'reader', sessionName, policy: readPolicy(stream), durationSeconds: ttlSeconds });
     return this.sts.assumeRole({ role: 'writer', sessionName, policy: writePolicy(), durationSeconds: ttlSeconds });
   }
 
@@ -121,7 +121,7 @@ export class AuthServer {
 
   /** Every record in the stream, read through the front door by the AWS SDK with read-scoped credentials. */
   async readBack(stream) {
-    const c = this.vend('read');
+    const c = this.vend('read', 900, stream);
     const client = new KinesisClient({
       region: REGION,
       endpoint: this.kinesisEndpoint,

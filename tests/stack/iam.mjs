@@ -42,7 +42,8 @@ export const ROLES = {
   // The role the app backend assumes; its policy is the article's broad one, narrowed by
   // the session policy passed to AssumeRole.
   writer: { arn: `arn:aws:iam::${ACCOUNT}:role/general-write-access-to-kinesis`, policy: ARTICLE_POLICY },
-  reader: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-stream-reader`, policy: readPolicy() },
+  // Consumers: read access to the account's streams, narrowed to one stream per session.
+  reader: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-stream-reader`, policy: readPolicy('*') },
   // The Cognito identity pool's guest role: least privilege in the role itself.
   guest: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-browser-producer-guest`, policy: writePolicy() },
 };

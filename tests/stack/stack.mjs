@@ -26,16 +26,16 @@ async function storeCall(url, target, body) {
 
 export async function startStack({ ports = {}, quiet = false } = {}) {
   const p = {
-    kinesis: Number(process.env.KBP_KINESIS_PORT || ports.kinesis || DEFAULT_PORTS.kinesis),
-    auth: Number(process.env.KBP_AUTH_PORT || ports.auth || DEFAULT_PORTS.auth),
-    store: Number(process.env.KBP_STORE_PORT || ports.store || DEFAULT_PORTS.store),
+    kinesis: Number(ports.kinesis ?? process.env.KBP_KINESIS_PORT ?? DEFAULT_PORTS.kinesis),
+    auth: Number(ports.auth ?? process.env.KBP_AUTH_PORT ?? DEFAULT_PORTS.auth),
+    store: Number(ports.store ?? process.env.KBP_STORE_PORT ?? DEFAULT_PORTS.store),
   };
   const store = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
   await new Promise((resolve, reject) => {
     store.once('error', reject);
     store.listen(p.store, '127.0.0.1', resolve);
   });
-  const storeUrl = `http://127.0.0.1:${p.store}/`;
+  const storeUrl = `http://127.0.0.1:${store.address().port}/`;
   for (const s of STREAMS) {
     const r = await storeCall(storeUrl, 'CreateStream', { StreamName: s.name, ShardCount: s.shards });
     if (r.status !== 200) throw new Error(`CreateStream ${s.name}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -1,0 +1,397 @@
+//! Browser tests: the wasm module in headless Chromium against the local stack (started by
+//! the README's test command). Every assertion is about what reached the stream, what the
+//! front door refused, or what the page was told.
+#![cfg(target_arch = "wasm32")]
+
+use kinesis_browser_producer::config::Config;
+use kinesis_browser_producer::credentials::parse_sts_json;
+use kinesis_browser_producer::request::{self, HttpRequest, Record, DEFAULT_MAX_RECORD_BYTES};
+use kinesis_browser_producer::signing::sign;
+use kinesis_browser_producer::web::api::Producer;
+use kinesis_browser_producer::web::client::Client;
+use kinesis_browser_producer::web::now_ms;
+use kinesis_browser_producer::web::transport::{send, Cookies};
+use kinesis_browser_producer::{base64, Error};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const KINESIS: &str = match option_env!("KBP_KINESIS_ENDPOINT") {
+    Some(e) => e,
+    None => "http://127.0.0.1:4566",
+};
+const AUTH: &str = match option_env!("KBP_AUTH_ENDPOINT") {
+    Some(e) => e,
+    None => "http://127.0.0.1:4577",
+};
+const POOL: &str = "us-east-1:00000000-0000-4000-8000-0000000b0b00";
+
+#[wasm_bindgen(inline_js = r#"
+export function makeProvider(url) {
+  return async () => {
+    const r = await fetch(url);
+    const j = await r.json();
+    return { accessKeyId: j.AccessKeyId, secretAccessKey: j.SecretAccessKey, sessionToken: j.SessionToken, expiration: new Date(j.Expiration) };
+  };
+}
+export function makeFailingProvider() { return async () => { throw new Error('backend said no'); }; }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = makeProvider)]
+    fn make_provider(url: &str) -> js_sys::Function;
+    #[wasm_bindgen(js_name = makeFailingProvider)]
+    fn make_failing_provider() -> js_sys::Function;
+}
+
+fn run_id() -> String {
+    format!("{:08x}", (js_sys::Math::random() * 4_294_967_295.0) as u32)
+}
+
+async fn get_json(url: &str) -> Value {
+    let req = HttpRequest { method: "GET", url: url.into(), headers: vec![], body: String::new() };
+    let res = send(&req, 30_000, Cookies::Omit).await.expect("the local stack answers (is it running?)");
+    assert_eq!(res.status, 200, "{url}: {}", res.body);
+    serde_json::from_str(&res.body).unwrap()
+}
+
+/// (partition key, base64 data) of every record in the stream whose key starts with `prefix`,
+/// read back by the AWS SDK for JavaScript with read-scoped credentials.
+async fn read_back(stream: &str, prefix: &str) -> Vec<(String, String)> {
+    let v = get_json(&format!("{AUTH}/__stack/readback?stream={stream}")).await;
+    let mut out: Vec<(String, String)> = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["partitionKey"].as_str().unwrap().starts_with(prefix))
+        .map(|r| (r["partitionKey"].as_str().unwrap().into(), r["data"].as_str().unwrap().into()))
+        .collect();
+    out.sort();
+    out
+}
+
+async fn front_door_log(access_key_id: &str) -> Vec<Value> {
+    let v = get_json(&format!("{AUTH}/__stack/requests?accessKeyId={access_key_id}")).await;
+    v["log"].as_array().unwrap().clone()
+}
+
+async fn unsigned_count() -> u64 {
+    get_json(&format!("{AUTH}/__stack/requests")).await["counters"]["unsigned"].as_u64().unwrap()
+}
+
+fn config(stream: &str, credentials: Value) -> Value {
+    json!({"streamName": stream, "region": "us-east-1", "endpoint": KINESIS, "credentials": credentials})
+}
+
+fn to_js(v: &Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap()
+}
+
+/// Records of many shapes: text, JSON, binary with every byte value, an empty payload.
+fn sample_records(prefix: &str, n: usize) -> Vec<(Vec<u8>, String)> {
+    (0..n)
+        .map(|i| {
+            let data = match i % 4 {
+                0 => format!("{{\"type\":\"click\",\"x\":{i},\"y\":{}}}", i * 7).into_bytes(),
+                1 => (0..=255u8).cycle().skip(i).take(300 + i).collect(),
+                2 => "é☃𝄞 unicode".repeat(i + 1).into_bytes(),
+                _ => Vec::new(),
+            };
+            (data, format!("{prefix}{i:03}"))
+        })
+        .collect()
+}
+
+/// Sends through the JavaScript API (`Producer.start`, `putRecords`) and checks the stream
+/// holds exactly the records sent: count, bytes and partition keys.
+async fn round_trip_through_js_api(config_js: JsValue, prefix: &str) {
+    let producer = Producer::start(config_js).expect("valid config");
+    let records = sample_records(prefix, 40);
+    let array = js_sys::Array::new();
+    for (data, key) in &records {
+        let o = js_sys::Object::new();
+        js_sys::Reflect::set(&o, &"data".into(), &js_sys::Uint8Array::from(data.as_slice())).unwrap();
+        js_sys::Reflect::set(&o, &"partitionKey".into(), &key.into()).unwrap();
+        array.push(&o);
+    }
+    let result = JsFuture::from(producer.put_records(array.into())).await.expect("PutRecords succeeds");
+    let result: Value = serde_json::from_str(&js_sys::JSON::stringify(&result).unwrap().as_string().unwrap()).unwrap();
+    assert_eq!(result["failedRecordCount"], 0, "{result}");
+    assert_eq!(result["records"].as_array().unwrap().len(), records.len());
+    let mut expected: Vec<(String, String)> = records.iter().map(|(d, k)| (k.clone(), base64::encode(d))).collect();
+    expected.sort();
+    assert_eq!(read_back("general_stream", prefix).await, expected);
+}
+
+#[wasm_bindgen_test]
+async fn url_provider_records_reach_the_stream_exactly() {
+    let prefix = format!("url-{}-", run_id());
+    round_trip_through_js_api(to_js(&config("general_stream", json!({"url": format!("{AUTH}/credentials")}))), &prefix).await;
+}
+
+#[wasm_bindgen_test]
+async fn cognito_guest_records_reach_the_stream_exactly() {
+    let prefix = format!("cognito-{}-", run_id());
+    let c = config("general_stream", json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH}));
+    round_trip_through_js_api(to_js(&c), &prefix).await;
+}
+
+#[wasm_bindgen_test]
+async fn js_provider_records_reach_the_stream_exactly() {
+    let prefix = format!("provider-{}-", run_id());
+    let c = to_js(&config("general_stream", json!({})));
+    let creds = js_sys::Object::new();
+    js_sys::Reflect::set(&creds, &"provider".into(), &make_provider(&format!("{AUTH}/credentials"))).unwrap();
+    js_sys::Reflect::set(&c, &"credentials".into(), &creds).unwrap();
+    round_trip_through_js_api(c, &prefix).await;
+}
+
+async fn write_credentials(ttl: Option<u32>) -> aws_credential_types::Credentials {
+    let url = match ttl {
+        Some(t) => format!("{AUTH}/credentials?ttl={t}"),
+        None => format!("{AUTH}/credentials"),
+    };
+    let v = get_json(&url).await;
+    parse_sts_json(&v.to_string(), "test", now_ms()).unwrap()
+}
+
+fn client_config(stream: &str) -> Config {
+    Config::from_json(&config(stream, json!({"url": format!("{AUTH}/credentials")})), false).unwrap()
+}
+
+fn put_request(stream: &str, key: &str) -> HttpRequest {
+    let data = b"{\"type\":\"click\"}";
+    let rec = Record { data, partition_key: key, explicit_hash_key: None };
+    request::put_records(&client_config(stream), &[rec], DEFAULT_MAX_RECORD_BYTES).unwrap()
+}
+
+/// Sends an already signed request and returns (status, AWS error code, message).
+async fn send_raw(req: &HttpRequest) -> (u16, String, String) {
+    let res = send(req, 30_000, Cookies::Omit).await.unwrap();
+    let v: Value = serde_json::from_str(&res.body).unwrap_or(Value::Null);
+    (res.status, v["__type"].as_str().unwrap_or("").into(), v["message"].as_str().unwrap_or("").into())
+}
+
+#[wasm_bindgen_test]
+async fn front_door_refuses_any_tampering() {
+    let prefix = format!("tamper-{}-", run_id());
+    let creds = write_credentials(None).await;
+    let signed = |key: &str, c: &aws_credential_types::Credentials| {
+        let mut req = put_request("general_stream", key);
+        sign(&mut req, c, "us-east-1", "kinesis", now_ms()).unwrap();
+        req
+    };
+    let set = |req: &mut HttpRequest, name: &str, value: &str| {
+        req.headers.iter_mut().find(|(n, _)| n == name).unwrap().1 = value.to_string();
+    };
+
+    // One byte of body changed after signing.
+    let mut req = signed(&format!("{prefix}body"), &creds);
+    req.body = req.body.replacen("\"Data\":\"e", "\"Data\":\"f", 1);
+    assert_eq!(send_raw(&req).await.1, "InvalidSignatureException");
+
+    // One signed header changed after signing.
+    let mut req = signed(&format!("{prefix}header"), &creds);
+    set(&mut req, "content-type", "application/x-amz-json-1.0");
+    assert_eq!(send_raw(&req).await.1, "InvalidSignatureException");
+
+    // Signed with a secret one character off.
+    let secret = creds.secret_access_key();
+    let flipped = format!("{}{}", &secret[..secret.len() - 1], if secret.ends_with('A') { 'B' } else { 'A' });
+    let bad_secret = aws_credential_types::Credentials::new(
+        creds.access_key_id(), flipped, creds.session_token().map(String::from), creds.expiry(), "test");
+    let (status, code, message) = send_raw(&signed(&format!("{prefix}secret"), &bad_secret)).await;
+    assert_eq!((status, code.as_str()), (400, "InvalidSignatureException"));
+    assert!(message.contains("does not match"), "{message}");
+
+    // A session token one character off.
+    let token = creds.session_token().unwrap();
+    let bad_token = aws_credential_types::Credentials::new(
+        creds.access_key_id(), creds.secret_access_key(), Some(format!("{}x", &token[..token.len() - 1])), creds.expiry(), "test");
+    assert_eq!(send_raw(&signed(&format!("{prefix}token"), &bad_token)).await.1, "UnrecognizedClientException");
+
+    // The same request untouched is accepted: the refusals above are the tampering's doing.
+    let (status, code, _) = send_raw(&signed(&format!("{prefix}intact"), &creds)).await;
+    assert_eq!((status, code.as_str()), (200, ""));
+    let in_stream: Vec<String> = read_back("general_stream", &prefix).await.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(in_stream, vec![format!("{prefix}intact")]);
+}
+
+#[wasm_bindgen_test]
+async fn front_door_refuses_expired_credentials_skewed_dates_and_other_streams() {
+    // Credentials that have expired (signed anyway: the client itself would refuse them).
+    let v = get_json(&format!("{AUTH}/credentials?ttl=2")).await;
+    let expiry = kinesis_browser_producer::time::parse_iso8601(v["Expiration"].as_str().unwrap()).unwrap();
+    let short = aws_credential_types::Credentials::new(
+        v["AccessKeyId"].as_str().unwrap(), v["SecretAccessKey"].as_str().unwrap(),
+        v["SessionToken"].as_str().map(String::from), Some(kinesis_browser_producer::time::to_system_time(expiry)), "test");
+    gloo_timers::future::sleep(std::time::Duration::from_millis(expiry.saturating_sub(now_ms()) + 1000)).await;
+    let mut req = put_request("general_stream", "expired");
+    sign(&mut req, &short, "us-east-1", "kinesis", now_ms()).unwrap();
+    let (status, code, message) = send_raw(&req).await;
+    assert_eq!((status, code.as_str()), (400, "ExpiredTokenException"), "{message}");
+
+    // Dates 10 minutes off either way.
+    let creds = write_credentials(None).await;
+    for (shift, words) in [(600_000i64, "not yet current"), (-600_000, "Signature expired")] {
+        let mut req = put_request("general_stream", "skewed");
+        sign(&mut req, &creds, "us-east-1", "kinesis", kinesis_browser_producer::time::offset(now_ms(), shift)).unwrap();
+        let (_, code, message) = send_raw(&req).await;
+        assert_eq!(code, "InvalidSignatureException");
+        assert!(message.contains(words), "{message}");
+    }
+    // The client's clock offset is applied when it signs.
+    let client = Client::new(client_config("general_stream"), None).unwrap();
+    client.clock_offset_ms.set(-600_000);
+    let rec = Record { data: b"x", partition_key: "skewed-client", explicit_hash_key: None };
+    match client.put_records(&[rec]).await {
+        Err(Error::Service { code, message, .. }) => {
+            assert_eq!(code.as_str(), "InvalidSignatureException");
+            assert!(message.contains("Signature expired"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // The write scope covers general_stream only.
+    let client = Client::new(client_config("other_stream"), None).unwrap();
+    let rec = Record { data: b"x", partition_key: "elsewhere", explicit_hash_key: None };
+    match client.put_records(&[rec]).await {
+        Err(Error::Service { code, message, .. }) => {
+            assert_eq!(code.as_str(), "AccessDeniedException");
+            assert!(message.contains("stream/other_stream"), "{message}");
+        }
+        other => panic!("expected AccessDenied, got {other:?}"),
+    }
+    assert!(read_back("other_stream", "").await.is_empty());
+}
+
+async fn put_error(credentials: Value, endpoint: &str) -> Error {
+    let mut c = config("general_stream", credentials);
+    c["endpoint"] = json!(endpoint);
+    let client = Client::new(Config::from_json(&c, false).unwrap(), None).unwrap();
+    let rec = Record { data: b"x", partition_key: "never-sent", explicit_hash_key: None };
+    client.put_records(&[rec]).await.expect_err("must fail")
+}
+
+#[wasm_bindgen_test]
+async fn bad_credentials_are_refused_before_any_request_with_the_reason() {
+    let unsigned_before = unsigned_count().await;
+    let cases = [
+        ("long-lived", "long-lived IAM user key"),
+        ("missing-token", "no session token"),
+        ("missing-expiration", "no expiration"),
+        ("missing-fields", "no SecretAccessKey"),
+        ("not-json", "not JSON"),
+        ("expired", "expired"),
+        ("http-403", "HTTP 403"),
+    ];
+    for (mode, words) in cases {
+        let e = put_error(json!({"url": format!("{AUTH}/__test/vend?mode={mode}")}), KINESIS).await;
+        assert_eq!(e.name(), "CredentialsError", "{mode}: {e}");
+        assert!(e.to_string().contains(words), "{mode}: {e}");
+        assert!(!e.to_string().contains("fake-long-lived-secret"), "{e}");
+        assert!(!e.to_string().contains("mode="), "the URL's query stays out of errors: {e}");
+    }
+    // The long-lived key never reached the front door.
+    assert!(front_door_log("AKIAFAKELONGLIVED000").await.is_empty());
+
+    // Unreachable credential endpoints and Kinesis endpoints name what failed.
+    let e = put_error(json!({"url": "http://127.0.0.1:9/credentials"}), KINESIS).await;
+    assert_eq!(e.name(), "CredentialsError");
+    assert!(e.to_string().contains("no response from http://127.0.0.1:9/credentials"), "{e}");
+    let e = put_error(json!({"cognitoIdentityPoolId": "us-east-1:00000000-0000-4000-8000-00000000dead", "cognitoEndpoint": AUTH}), KINESIS).await;
+    assert!(e.to_string().contains("ResourceNotFoundException") && e.to_string().contains("cognitoIdentityPoolId"), "{e}");
+    let e = put_error(json!({"url": format!("{AUTH}/credentials")}), "http://127.0.0.1:9").await;
+    assert_eq!(e.name(), "NetworkError");
+    assert!(e.to_string().contains("http://127.0.0.1:9"), "{e}");
+
+    // A provider function that rejects, or resolves to long-lived keys.
+    let c = to_js(&config("general_stream", json!({})));
+    let creds = js_sys::Object::new();
+    js_sys::Reflect::set(&creds, &"provider".into(), &make_failing_provider()).unwrap();
+    js_sys::Reflect::set(&c, &"credentials".into(), &creds).unwrap();
+    let producer = Producer::start(c).unwrap();
+    let records = to_js(&json!([{"data": "x", "partitionKey": "never-sent"}]));
+    let err = JsFuture::from(producer.put_records(records)).await.expect_err("must fail");
+    let err: js_sys::Error = err.dyn_into().unwrap();
+    assert_eq!(String::from(err.name()), "CredentialsError");
+    assert!(String::from(err.message()).contains("backend said no"));
+
+    assert_eq!(unsigned_count().await, unsigned_before, "nothing was sent unsigned");
+}
+
+#[wasm_bindgen_test]
+fn invalid_config_throws_an_error_naming_the_key() {
+    let cases = [
+        (json!({"streamName": "bad name", "region": "us-east-1", "credentials": {"url": "/c"}}), "streamName"),
+        (json!({"streamName": "s", "region": "nowhere", "credentials": {"url": "/c"}}), "region"),
+        (json!({"streamName": "s", "region": "us-east-1"}), "credentials"),
+        (json!({"streamName": "s", "region": "us-east-1", "credentials": {"url": "/c"}, "endpoint": "http://example.com"}), "endpoint"),
+    ];
+    for (c, key) in cases {
+        let err = Producer::start(to_js(&c)).err().expect("must throw");
+        let err: js_sys::Error = err.dyn_into().unwrap();
+        assert_eq!(String::from(err.name()), "ConfigError");
+        assert_eq!(js_sys::Reflect::get(&err, &"key".into()).unwrap().as_string().as_deref(), Some(key));
+        assert!(String::from(err.message()).contains(key));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn credentials_near_expiry_are_refreshed_once_without_losing_requests() {
+    let prefix = format!("refresh-{}-", run_id());
+    // 25 s credentials sign for 10 s (15 s margin) and are refreshed after 5 s.
+    let c = config("general_stream", json!({"url": format!("{AUTH}/credentials?ttl=25")}));
+    let client = std::rc::Rc::new(Client::new(Config::from_json(&c, false).unwrap(), None).unwrap());
+    let first = Record { data: b"first", partition_key: &format!("{prefix}0"), explicit_hash_key: None };
+    assert_eq!(client.put_records(&[first]).await.unwrap().failed_record_count, 0);
+    assert_eq!(client.credentials.refreshes(), 1);
+
+    gloo_timers::future::sleep(std::time::Duration::from_millis(5500)).await;
+    // Three requests at once while the credentials are due: one refresh serves them all.
+    let keys: Vec<String> = (1..=3).map(|i| format!("{prefix}{i}")).collect();
+    let sends = keys.iter().map(|k| {
+        let client = client.clone();
+        let k = k.clone();
+        async move {
+            let rec = Record { data: b"during-refresh", partition_key: &k, explicit_hash_key: None };
+            client.put_records(&[rec]).await.map(|o| o.failed_record_count)
+        }
+    });
+    let results = futures_join_all(sends.collect()).await;
+    assert!(results.iter().all(|r| matches!(r, Ok(0))), "{results:?}");
+    assert_eq!(client.credentials.refreshes(), 2, "exactly one refresh for three concurrent requests");
+
+    // As the refreshed credentials come due in turn, later requests refresh them again.
+    gloo_timers::future::sleep(std::time::Duration::from_millis(5500)).await;
+    let last = Record { data: b"last", partition_key: &format!("{prefix}4"), explicit_hash_key: None };
+    assert_eq!(client.put_records(&[last]).await.unwrap().failed_record_count, 0);
+    assert!(client.credentials.refreshes() >= 3);
+    let keys: Vec<String> = read_back("general_stream", &prefix).await.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, (0..=4).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>());
+}
+
+/// Runs futures concurrently on the browser's event loop (no futures crate needed).
+async fn futures_join_all<F, T>(futures: Vec<F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + 'static,
+    T: 'static,
+{
+    let results = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let promises = js_sys::Array::new();
+    for (i, f) in futures.into_iter().enumerate() {
+        let results = results.clone();
+        promises.push(&wasm_bindgen_futures::future_to_promise(async move {
+            let out = f.await;
+            results.borrow_mut().push((i, out));
+            Ok(JsValue::UNDEFINED)
+        }));
+    }
+    JsFuture::from(js_sys::Promise::all(&promises)).await.unwrap();
+    let mut r = std::rc::Rc::try_unwrap(results).ok().unwrap().into_inner();
+    r.sort_by_key(|(i, _)| *i);
+    r.into_iter().map(|(_, v)| v).collect()
+}
