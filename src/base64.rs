@@ -63,7 +63,11 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     let quads = bytes.len() / 4;
     for (i, q) in bytes.chunks_exact(4).enumerate() {
         let last = i + 1 == quads;
-        let pad = if last { q.iter().rev().take_while(|&&c| c == b'=').count() } else { 0 };
+        let pad = if last {
+            q.iter().rev().take_while(|&&c| c == b'=').count()
+        } else {
+            0
+        };
         if pad > 2 {
             return None;
         }

@@ -9,10 +9,22 @@ use serde_json::{Map, Value};
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 6_000;
 
 /// Keys accepted at the top level of the config object.
-pub const KEYS: &[&str] = &["streamName", "streamArn", "region", "endpoint", "credentials", "requestTimeoutMs"];
+pub const KEYS: &[&str] = &[
+    "streamName",
+    "streamArn",
+    "region",
+    "endpoint",
+    "credentials",
+    "requestTimeoutMs",
+];
 
 /// Keys accepted inside `credentials`.
-pub const CREDENTIALS_KEYS: &[&str] = &["url", "cognitoIdentityPoolId", "cognitoEndpoint", "provider"];
+pub const CREDENTIALS_KEYS: &[&str] = &[
+    "url",
+    "cognitoIdentityPoolId",
+    "cognitoEndpoint",
+    "provider",
+];
 
 /// The stream records go to: by name, or by ARN (which also fixes region and account).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +49,10 @@ pub enum CredentialsSource {
     /// The app's backend: GET returns the STS `Credentials` shape.
     Url(String),
     /// Cognito identity pool guest (unauthenticated) flow.
-    Cognito { identity_pool_id: String, endpoint: String },
+    Cognito {
+        identity_pool_id: String,
+        endpoint: String,
+    },
     /// An async JavaScript function (held by the browser shell).
     Provider,
 }
@@ -64,11 +79,18 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn opt_string<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
+fn opt_string<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a str>, Error> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(other) => Err(Error::config(path, format!("must be a string, got {}", type_name(other)))),
+        Some(other) => Err(Error::config(
+            path,
+            format!("must be a string, got {}", type_name(other)),
+        )),
     }
 }
 
@@ -86,7 +108,9 @@ fn check_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Resu
 
 /// Stream names: 1–128 characters of `[a-zA-Z0-9_.-]`.
 pub fn validate_stream_name(key: &str, name: &str) -> Result<(), Error> {
-    let ok_chars = name.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+    let ok_chars = name
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
     if name.is_empty() || name.len() > 128 || !ok_chars {
         return Err(Error::config(
             key,
@@ -100,12 +124,17 @@ pub fn validate_stream_name(key: &str, name: &str) -> Result<(), Error> {
 pub fn validate_region(key: &str, region: &str) -> Result<(), Error> {
     let parts: Vec<&str> = region.split('-').collect();
     let ok = parts.len() >= 3
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase()))
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase()))
         && parts[0].len() == 2
         && parts[parts.len() - 1].bytes().all(|c| c.is_ascii_digit())
         && (1..=2).contains(&parts[parts.len() - 1].len());
     if !ok {
-        return Err(Error::config(key, format!("{region:?} is not an AWS region: use a name like \"us-east-1\"")));
+        return Err(Error::config(
+            key,
+            format!("{region:?} is not an AWS region: use a name like \"us-east-1\""),
+        ));
     }
     Ok(())
 }
@@ -120,7 +149,9 @@ fn parse_stream_arn(arn: &str) -> Result<(String, String), Error> {
     };
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6 || parts[0] != "arn" {
-        return Err(bad("it must have six ':'-separated parts starting with \"arn\""));
+        return Err(bad(
+            "it must have six ':'-separated parts starting with \"arn\"",
+        ));
     }
     if !parts[1].starts_with("aws") {
         return Err(bad("unknown partition"));
@@ -132,7 +163,9 @@ fn parse_stream_arn(arn: &str) -> Result<(String, String), Error> {
     if parts[4].len() != 12 || !parts[4].bytes().all(|c| c.is_ascii_digit()) {
         return Err(bad("the account must be 12 digits"));
     }
-    let name = parts[5].strip_prefix("stream/").ok_or_else(|| bad("the resource must be stream/<name>"))?;
+    let name = parts[5]
+        .strip_prefix("stream/")
+        .ok_or_else(|| bad("the resource must be stream/<name>"))?;
     validate_stream_name("streamArn", name)?;
     Ok((parts[3].to_string(), name.to_string()))
 }
@@ -140,7 +173,9 @@ fn parse_stream_arn(arn: &str) -> Result<(String, String), Error> {
 fn is_loopback(host: &str) -> bool {
     let ipv4_loopback = host.starts_with("127.")
         && host.split('.').count() == 4
-        && host.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()));
+        && host
+            .split('.')
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()));
     host == "localhost" || host == "[::1]" || ipv4_loopback
 }
 
@@ -151,7 +186,10 @@ pub fn validate_url(key: &str, url: &str, allow_path: bool) -> Result<(String, S
         .split_once("://")
         .ok_or_else(|| Error::config(key, "must be an absolute URL such as https://host[:port]"))?;
     if scheme != "https" && scheme != "http" {
-        return Err(Error::config(key, format!("scheme {scheme:?} is not allowed: use https")));
+        return Err(Error::config(
+            key,
+            format!("scheme {scheme:?} is not allowed: use https"),
+        ));
     }
     let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(split);
@@ -159,10 +197,16 @@ pub fn validate_url(key: &str, url: &str, allow_path: bool) -> Result<(String, S
         return Err(Error::config(key, "has no host"));
     }
     if authority.contains('@') {
-        return Err(Error::config(key, "must not contain user info (user:password@): never put secrets in URLs"));
+        return Err(Error::config(
+            key,
+            "must not contain user info (user:password@): never put secrets in URLs",
+        ));
     }
     let host = if authority.starts_with('[') {
-        authority.split_once(']').map(|(h, _)| format!("{h}]")).unwrap_or_default()
+        authority
+            .split_once(']')
+            .map(|(h, _)| format!("{h}]"))
+            .unwrap_or_default()
     } else {
         authority.split(':').next().unwrap_or_default().to_string()
     };
@@ -170,55 +214,94 @@ pub fn validate_url(key: &str, url: &str, allow_path: bool) -> Result<(String, S
         return Err(Error::config(key, "has no valid host"));
     }
     if scheme == "http" && !is_loopback(&host) {
-        return Err(Error::config(key, format!("http is only allowed for localhost; use https://{authority}")));
+        return Err(Error::config(
+            key,
+            format!("http is only allowed for localhost; use https://{authority}"),
+        ));
     }
     if tail.contains('#') {
         return Err(Error::config(key, "must not contain a fragment (#...)"));
     }
-    if !allow_path && !(tail.is_empty() || tail == "/") {
-        return Err(Error::config(key, "must be an origin only (https://host[:port]) without path or query"));
+    if !(allow_path || tail.is_empty() || tail == "/") {
+        return Err(Error::config(
+            key,
+            "must be an origin only (https://host[:port]) without path or query",
+        ));
     }
     Ok((format!("{scheme}://{authority}"), tail.to_string()))
 }
 
 /// The public Kinesis endpoint of a region.
 pub fn default_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
     format!("https://kinesis.{region}.{suffix}")
 }
 
 /// Checks `credentials`; `provider_is_function` says whether `credentials.provider` was a
 /// JavaScript function (functions do not survive the trip to JSON).
-pub fn parse_credentials(v: Option<&Value>, provider_is_function: bool) -> Result<CredentialsSource, Error> {
+pub fn parse_credentials(
+    v: Option<&Value>,
+    provider_is_function: bool,
+) -> Result<CredentialsSource, Error> {
     const HOW: &str = "give exactly one of { url }, { cognitoIdentityPoolId }, { provider }";
     let obj = match v {
         Some(Value::Object(o)) => o,
         None | Some(Value::Null) => {
-            return Err(Error::config("credentials", format!("is required (temporary credentials only): {HOW}")))
+            return Err(Error::config(
+                "credentials",
+                format!("is required (temporary credentials only): {HOW}"),
+            ))
         }
-        Some(other) => return Err(Error::config("credentials", format!("must be an object, got {}", type_name(other)))),
+        Some(other) => {
+            return Err(Error::config(
+                "credentials",
+                format!("must be an object, got {}", type_name(other)),
+            ))
+        }
     };
-    for secret in ["accessKeyId", "secretAccessKey", "AccessKeyId", "SecretAccessKey"] {
+    for secret in [
+        "accessKeyId",
+        "secretAccessKey",
+        "AccessKeyId",
+        "SecretAccessKey",
+    ] {
         if obj.contains_key(secret) {
             return Err(Error::config("credentials", "must not hold keys: long-lived keys never belong in a browser; use { url }, { cognitoIdentityPoolId } or { provider }"));
         }
     }
     check_unknown(obj, CREDENTIALS_KEYS, "credentials.")?;
     let url = opt_string(obj, "url", "credentials.url")?;
-    let pool = opt_string(obj, "cognitoIdentityPoolId", "credentials.cognitoIdentityPoolId")?;
+    let pool = opt_string(
+        obj,
+        "cognitoIdentityPoolId",
+        "credentials.cognitoIdentityPoolId",
+    )?;
     let cognito_endpoint = opt_string(obj, "cognitoEndpoint", "credentials.cognitoEndpoint")?;
     let provider = match obj.get("provider") {
         None | Some(Value::Null) => provider_is_function,
         Some(other) => {
-            return Err(Error::config("credentials.provider", format!("must be an async function, got {}", type_name(other))))
+            return Err(Error::config(
+                "credentials.provider",
+                format!("must be an async function, got {}", type_name(other)),
+            ))
         }
     };
-    let given = [url.is_some(), pool.is_some(), provider].iter().filter(|&&b| b).count();
+    let given = [url.is_some(), pool.is_some(), provider]
+        .iter()
+        .filter(|&&b| b)
+        .count();
     if given != 1 {
         return Err(Error::config("credentials", format!("{HOW}; got {given}")));
     }
     if cognito_endpoint.is_some() && pool.is_none() {
-        return Err(Error::config("credentials.cognitoEndpoint", "only applies with credentials.cognitoIdentityPoolId"));
+        return Err(Error::config(
+            "credentials.cognitoEndpoint",
+            "only applies with credentials.cognitoIdentityPoolId",
+        ));
     }
     if let Some(url) = url {
         if url.is_empty() {
@@ -231,7 +314,9 @@ pub fn parse_credentials(v: Option<&Value>, provider_is_function: bool) -> Resul
     }
     if let Some(pool) = pool {
         let (pool_region, id) = pool.split_once(':').unwrap_or(("", ""));
-        let id_ok = !id.is_empty() && id.len() <= 128 && id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-');
+        let id_ok = !id.is_empty()
+            && id.len() <= 128
+            && id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-');
         if validate_region("credentials.cognitoIdentityPoolId", pool_region).is_err() || !id_ok {
             return Err(Error::config(
                 "credentials.cognitoIdentityPoolId",
@@ -241,11 +326,18 @@ pub fn parse_credentials(v: Option<&Value>, provider_is_function: bool) -> Resul
         let endpoint = match cognito_endpoint {
             Some(e) => validate_url("credentials.cognitoEndpoint", e, false)?.0,
             None => {
-                let suffix = if pool_region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+                let suffix = if pool_region.starts_with("cn-") {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                };
                 format!("https://cognito-identity.{pool_region}.{suffix}")
             }
         };
-        return Ok(CredentialsSource::Cognito { identity_pool_id: pool.to_string(), endpoint });
+        return Ok(CredentialsSource::Cognito {
+            identity_pool_id: pool.to_string(),
+            endpoint,
+        });
     }
     Ok(CredentialsSource::Provider)
 }
@@ -255,14 +347,24 @@ impl Config {
     pub fn from_json(v: &Value, provider_is_function: bool) -> Result<Config, Error> {
         let obj = match v {
             Value::Object(o) => o,
-            other => return Err(Error::config("config", format!("must be an object, got {}", type_name(other)))),
+            other => {
+                return Err(Error::config(
+                    "config",
+                    format!("must be an object, got {}", type_name(other)),
+                ))
+            }
         };
         check_unknown(obj, KEYS, "")?;
         let name = opt_string(obj, "streamName", "streamName")?;
         let arn = opt_string(obj, "streamArn", "streamArn")?;
         let region = opt_string(obj, "region", "region")?;
         let (stream, arn_region) = match (name, arn) {
-            (Some(_), Some(_)) => return Err(Error::config("streamName", "give streamName or streamArn, not both")),
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "streamName",
+                    "give streamName or streamArn, not both",
+                ))
+            }
             (None, None) => return Err(Error::config("streamName", "is required (or streamArn)")),
             (Some(n), None) => {
                 validate_stream_name("streamName", n)?;
@@ -270,12 +372,21 @@ impl Config {
             }
             (None, Some(a)) => {
                 let (r, n) = parse_stream_arn(a)?;
-                (Stream::Arn { arn: a.to_string(), name: n }, Some(r))
+                (
+                    Stream::Arn {
+                        arn: a.to_string(),
+                        name: n,
+                    },
+                    Some(r),
+                )
             }
         };
         let region = match (region, arn_region) {
             (Some(r), Some(ar)) if r != ar => {
-                return Err(Error::config("region", format!("{r:?} differs from the streamArn's region {ar:?}")))
+                return Err(Error::config(
+                    "region",
+                    format!("{r:?} differs from the streamArn's region {ar:?}"),
+                ))
             }
             (Some(r), _) => r.to_string(),
             (None, Some(ar)) => ar,
@@ -290,14 +401,28 @@ impl Config {
             None | Some(Value::Null) => DEFAULT_REQUEST_TIMEOUT_MS,
             Some(Value::Number(n)) => match n.as_f64() {
                 Some(ms) if (100.0..=120_000.0).contains(&ms) => ms as u32,
-                _ => return Err(Error::config("requestTimeoutMs", format!("{n} is out of range: use 100 to 120000 (ms)"))),
+                _ => {
+                    return Err(Error::config(
+                        "requestTimeoutMs",
+                        format!("{n} is out of range: use 100 to 120000 (ms)"),
+                    ))
+                }
             },
             Some(other) => {
-                return Err(Error::config("requestTimeoutMs", format!("must be a number of milliseconds, got {}", type_name(other))))
+                return Err(Error::config(
+                    "requestTimeoutMs",
+                    format!("must be a number of milliseconds, got {}", type_name(other)),
+                ))
             }
         };
         let credentials = parse_credentials(obj.get("credentials"), provider_is_function)?;
-        Ok(Config { stream, region, endpoint, credentials, request_timeout_ms })
+        Ok(Config {
+            stream,
+            region,
+            endpoint,
+            credentials,
+            request_timeout_ms,
+        })
     }
 }
 
@@ -330,7 +455,10 @@ mod tests {
         assert_eq!(c.stream, Stream::Name("general_stream".into()));
         assert_eq!(c.endpoint, "https://kinesis.us-east-1.amazonaws.com");
         assert_eq!(c.request_timeout_ms, 6000);
-        assert_eq!(c.credentials, CredentialsSource::Url("/kinesis-credentials".into()));
+        assert_eq!(
+            c.credentials,
+            CredentialsSource::Url("/kinesis-credentials".into())
+        );
     }
 
     #[test]
@@ -351,32 +479,115 @@ mod tests {
     fn each_invalid_value_names_its_key() {
         let cases: Vec<(Value, &str, &str)> = vec![
             (with("streamName", json!("")), "streamName", "1-128"),
-            (with("streamName", json!("a".repeat(129))), "streamName", "1-128"),
+            (
+                with("streamName", json!("a".repeat(129))),
+                "streamName",
+                "1-128",
+            ),
             (with("streamName", json!("bad name!")), "streamName", "a-z"),
-            (with("streamName", json!(7)), "streamName", "must be a string"),
-            (with("streamArn", json!("arn:aws:s3:::bucket")), "streamName", "not both"),
+            (
+                with("streamName", json!(7)),
+                "streamName",
+                "must be a string",
+            ),
+            (
+                with("streamArn", json!("arn:aws:s3:::bucket")),
+                "streamName",
+                "not both",
+            ),
             (with("region", json!("US East")), "region", "us-east-1"),
             (with("endpoint", json!("ftp://x")), "endpoint", "https"),
-            (with("endpoint", json!("http://kinesis.example.com")), "endpoint", "localhost"),
-            (with("endpoint", json!("http://127.evil.example.com")), "endpoint", "localhost"),
-            (with("endpoint", json!("https://a:b@kinesis.example.com")), "endpoint", "user info"),
-            (with("endpoint", json!("https://kinesis.example.com/path?x=1")), "endpoint", "origin only"),
-            (with("requestTimeoutMs", json!(5)), "requestTimeoutMs", "100 to 120000"),
-            (with("requestTimeoutMs", json!("5s")), "requestTimeoutMs", "number"),
+            (
+                with("endpoint", json!("http://kinesis.example.com")),
+                "endpoint",
+                "localhost",
+            ),
+            (
+                with("endpoint", json!("http://127.evil.example.com")),
+                "endpoint",
+                "localhost",
+            ),
+            (
+                with("endpoint", json!("https://a:b@kinesis.example.com")),
+                "endpoint",
+                "user info",
+            ),
+            (
+                with("endpoint", json!("https://kinesis.example.com/path?x=1")),
+                "endpoint",
+                "origin only",
+            ),
+            (
+                with("requestTimeoutMs", json!(5)),
+                "requestTimeoutMs",
+                "100 to 120000",
+            ),
+            (
+                with("requestTimeoutMs", json!("5s")),
+                "requestTimeoutMs",
+                "number",
+            ),
             (with("streamname", json!("x")), "streamname", "unknown key"),
-            (with("credentials", json!(null)), "credentials", "temporary credentials only"),
-            (with("credentials", json!({"url": "/a", "cognitoIdentityPoolId": "us-east-1:ab"})), "credentials", "exactly one"),
-            (with("credentials", json!({"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "x"})), "credentials", "long-lived"),
-            (with("credentials", json!({"url": "http://backend.example.com/creds"})), "credentials.url", "localhost"),
-            (with("credentials", json!({"cognitoIdentityPoolId": "pool"})), "credentials.cognitoIdentityPoolId", "<region>:<uuid>"),
-            (with("credentials", json!({"provider": "fn"})), "credentials.provider", "async function"),
-            (with("credentials", json!({"url": "/a", "cognitoEndpoint": "https://c"})), "credentials.cognitoEndpoint", "only applies"),
-            (with("credentials", json!({"url": "/a", "refresh": 1})), "credentials.refresh", "unknown key"),
+            (
+                with("credentials", json!(null)),
+                "credentials",
+                "temporary credentials only",
+            ),
+            (
+                with(
+                    "credentials",
+                    json!({"url": "/a", "cognitoIdentityPoolId": "us-east-1:ab"}),
+                ),
+                "credentials",
+                "exactly one",
+            ),
+            (
+                with(
+                    "credentials",
+                    json!({"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "x"}),
+                ),
+                "credentials",
+                "long-lived",
+            ),
+            (
+                with(
+                    "credentials",
+                    json!({"url": "http://backend.example.com/creds"}),
+                ),
+                "credentials.url",
+                "localhost",
+            ),
+            (
+                with("credentials", json!({"cognitoIdentityPoolId": "pool"})),
+                "credentials.cognitoIdentityPoolId",
+                "<region>:<uuid>",
+            ),
+            (
+                with("credentials", json!({"provider": "fn"})),
+                "credentials.provider",
+                "async function",
+            ),
+            (
+                with(
+                    "credentials",
+                    json!({"url": "/a", "cognitoEndpoint": "https://c"}),
+                ),
+                "credentials.cognitoEndpoint",
+                "only applies",
+            ),
+            (
+                with("credentials", json!({"url": "/a", "refresh": 1})),
+                "credentials.refresh",
+                "unknown key",
+            ),
         ];
         for (v, key, words) in cases {
             let (k, message) = err_key(&v);
             assert_eq!(k, key, "{v}");
-            assert!(message.contains(words), "{key}: {message:?} should mention {words:?}");
+            assert!(
+                message.contains(words),
+                "{key}: {message:?} should mention {words:?}"
+            );
         }
         let mut no_region = base();
         no_region.as_object_mut().unwrap().remove("region");
@@ -386,7 +597,11 @@ mod tests {
 
     #[test]
     fn loopback_endpoints_may_use_http() {
-        for e in ["http://127.0.0.1:4566", "http://localhost:4566/", "http://[::1]:4566"] {
+        for e in [
+            "http://127.0.0.1:4566",
+            "http://localhost:4566/",
+            "http://[::1]:4566",
+        ] {
             let c = Config::from_json(&with("endpoint", json!(e)), false).unwrap();
             assert_eq!(c.endpoint, e.trim_end_matches('/'));
         }
@@ -397,7 +612,11 @@ mod tests {
         let c = Config::from_json(&with("credentials", json!({"provider": null})), true).unwrap();
         assert_eq!(c.credentials, CredentialsSource::Provider);
         let pool = "us-east-1:00000000-0000-4000-8000-000000000001";
-        let c = Config::from_json(&with("credentials", json!({"cognitoIdentityPoolId": pool})), false).unwrap();
+        let c = Config::from_json(
+            &with("credentials", json!({"cognitoIdentityPoolId": pool})),
+            false,
+        )
+        .unwrap();
         assert_eq!(
             c.credentials,
             CredentialsSource::Cognito {
@@ -406,11 +625,16 @@ mod tests {
             }
         );
         let c = Config::from_json(
-            &with("credentials", json!({"cognitoIdentityPoolId": pool, "cognitoEndpoint": "http://127.0.0.1:4577"})),
+            &with(
+                "credentials",
+                json!({"cognitoIdentityPoolId": pool, "cognitoEndpoint": "http://127.0.0.1:4577"}),
+            ),
             false,
         )
         .unwrap();
-        assert!(matches!(c.credentials, CredentialsSource::Cognito { endpoint, .. } if endpoint == "http://127.0.0.1:4577"));
+        assert!(
+            matches!(c.credentials, CredentialsSource::Cognito { endpoint, .. } if endpoint == "http://127.0.0.1:4577")
+        );
         // No source at all, even with a provider flag missing.
         assert_eq!(err_key(&with("credentials", json!({}))).0, "credentials");
     }

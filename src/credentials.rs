@@ -17,7 +17,10 @@ pub const REFRESH_AHEAD_MS: u64 = 5 * 60 * 1000;
 pub const MIN_REMAINING_MS: u64 = 15 * 1000;
 
 fn field<'a>(v: &'a Value, names: &[&str]) -> Option<&'a Value> {
-    names.iter().find_map(|n| v.get(*n)).filter(|v| !v.is_null())
+    names
+        .iter()
+        .find_map(|n| v.get(*n))
+        .filter(|v| !v.is_null())
 }
 
 fn expected_shape(provider: &str) -> &'static str {
@@ -35,7 +38,7 @@ fn parse_expiration(v: &Value) -> Option<EpochMillis> {
         Value::String(s) => crate::time::parse_iso8601(s),
         Value::Number(n) => {
             let x = n.as_f64()?;
-            if !(x > 0.0) {
+            if x.is_nan() || x <= 0.0 {
                 None
             } else if x < 1e11 {
                 Some((x * 1000.0) as u64)
@@ -49,29 +52,57 @@ fn parse_expiration(v: &Value) -> Option<EpochMillis> {
 
 /// Builds credentials from a JSON object with the given field names, then checks that they
 /// are temporary and not expired. `provider` names the source in errors.
-fn from_fields(v: &Value, provider: &'static str, label: &str, names: [&[&str]; 4], now: EpochMillis) -> Result<Credentials, Error> {
+fn from_fields(
+    v: &Value,
+    provider: &'static str,
+    label: &str,
+    names: [&[&str]; 4],
+    now: EpochMillis,
+) -> Result<Credentials, Error> {
     let shape = expected_shape(label);
     if !v.is_object() {
-        return Err(Error::credentials(label, format!("answer is not a JSON object; expected {shape}")));
+        return Err(Error::credentials(
+            label,
+            format!("answer is not a JSON object; expected {shape}"),
+        ));
     }
     let text = |i: usize| -> Result<Option<&str>, Error> {
         match field(v, names[i]) {
             None => Ok(None),
             Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str())),
-            Some(_) => Err(Error::credentials(label, format!("{} must be a non-empty string; expected {shape}", names[i][0]))),
+            Some(_) => Err(Error::credentials(
+                label,
+                format!(
+                    "{} must be a non-empty string; expected {shape}",
+                    names[i][0]
+                ),
+            )),
         }
     };
-    let missing = |what: &str| Error::credentials(label, format!("answer has no {what}; expected {shape}"));
+    let missing =
+        |what: &str| Error::credentials(label, format!("answer has no {what}; expected {shape}"));
     let access_key_id = text(0)?.ok_or_else(|| missing(names[0][0]))?;
     let secret = text(1)?.ok_or_else(|| missing(names[1][0]))?;
     let token = text(2)?;
     let expiry = match field(v, names[3]) {
         None => None,
         Some(e) => Some(parse_expiration(e).ok_or_else(|| {
-            Error::credentials(label, format!("{} is not an ISO 8601 date-time or epoch number", names[3][0]))
+            Error::credentials(
+                label,
+                format!(
+                    "{} is not an ISO 8601 date-time or epoch number",
+                    names[3][0]
+                ),
+            )
         })?),
     };
-    let creds = Credentials::new(access_key_id, secret, token.map(str::to_string), expiry.map(to_system_time), provider);
+    let creds = Credentials::new(
+        access_key_id,
+        secret,
+        token.map(str::to_string),
+        expiry.map(to_system_time),
+        provider,
+    );
     check_temporary(&creds, label, now)?;
     Ok(creds)
 }
@@ -94,7 +125,10 @@ pub fn check_temporary(creds: &Credentials, label: &str, now: EpochMillis) -> Re
         let message = if expiry <= now {
             format!("refused: they expired {ago} s ago (Expiration is in the past); the vending endpoint must return fresh credentials")
         } else {
-            format!("refused: they expire in {} s, too soon to sign with", (expiry - now) / 1000)
+            format!(
+                "refused: they expire in {} s, too soon to sign with",
+                (expiry - now) / 1000
+            )
         };
         return Err(Error::credentials(label, message));
     }
@@ -105,28 +139,56 @@ pub fn check_temporary(creds: &Credentials, label: &str, now: EpochMillis) -> Re
 /// `aws sts assume-role` prints it (`{"Credentials": {...}}`).
 pub fn parse_sts_json(body: &str, label: &str, now: EpochMillis) -> Result<Credentials, Error> {
     let v: Value = serde_json::from_str(body).map_err(|_| {
-        Error::credentials(label, format!("answer is not JSON ({} bytes); expected {}", body.len(), expected_shape(label)))
+        Error::credentials(
+            label,
+            format!(
+                "answer is not JSON ({} bytes); expected {}",
+                body.len(),
+                expected_shape(label)
+            ),
+        )
     })?;
     let inner = v.get("Credentials").filter(|c| c.is_object()).unwrap_or(&v);
     from_fields(
         inner,
         "credentials-url",
         label,
-        [&["AccessKeyId"], &["SecretAccessKey"], &["SessionToken"], &["Expiration"]],
+        [
+            &["AccessKeyId"],
+            &["SecretAccessKey"],
+            &["SessionToken"],
+            &["Expiration"],
+        ],
         now,
     )
 }
 
 /// Parses what a `credentials.provider` function resolved to, after `JSON.stringify`
 /// (a `Date` expiration arrives as ISO text).
-pub fn parse_provider_json(body: &str, label: &str, now: EpochMillis) -> Result<Credentials, Error> {
-    let v: Value = serde_json::from_str(body)
-        .map_err(|_| Error::credentials(label, format!("did not resolve to an object; expected {}", expected_shape(label))))?;
+pub fn parse_provider_json(
+    body: &str,
+    label: &str,
+    now: EpochMillis,
+) -> Result<Credentials, Error> {
+    let v: Value = serde_json::from_str(body).map_err(|_| {
+        Error::credentials(
+            label,
+            format!(
+                "did not resolve to an object; expected {}",
+                expected_shape(label)
+            ),
+        )
+    })?;
     from_fields(
         &v,
         "credentials-provider",
         label,
-        [&["accessKeyId"], &["secretAccessKey"], &["sessionToken"], &["expiration"]],
+        [
+            &["accessKeyId"],
+            &["secretAccessKey"],
+            &["sessionToken"],
+            &["expiration"],
+        ],
         now,
     )
 }
@@ -136,7 +198,11 @@ pub fn cognito_get_id(endpoint: &str, identity_pool_id: &str) -> HttpRequest {
     let mut body = String::from("{\"IdentityPoolId\":");
     push_json_str(&mut body, identity_pool_id);
     body.push('}');
-    HttpRequest::aws_json(format!("{endpoint}/"), "AWSCognitoIdentityService.GetId", body)
+    HttpRequest::aws_json(
+        format!("{endpoint}/"),
+        "AWSCognitoIdentityService.GetId",
+        body,
+    )
 }
 
 /// Cognito Identity `GetCredentialsForIdentity` for a guest identity; sent unsigned.
@@ -144,30 +210,59 @@ pub fn cognito_get_credentials(endpoint: &str, identity_id: &str) -> HttpRequest
     let mut body = String::from("{\"IdentityId\":");
     push_json_str(&mut body, identity_id);
     body.push('}');
-    HttpRequest::aws_json(format!("{endpoint}/"), "AWSCognitoIdentityService.GetCredentialsForIdentity", body)
+    HttpRequest::aws_json(
+        format!("{endpoint}/"),
+        "AWSCognitoIdentityService.GetCredentialsForIdentity",
+        body,
+    )
 }
 
 /// The `IdentityId` of a `GetId` answer.
 pub fn parse_cognito_identity_id(body: &str, label: &str) -> Result<String, Error> {
     serde_json::from_str::<Value>(body)
         .ok()
-        .and_then(|v| v.get("IdentityId").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| {
+            v.get("IdentityId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .filter(|id| !id.is_empty())
-        .ok_or_else(|| Error::credentials(label, format!("GetId answer has no IdentityId ({} bytes)", body.len())))
+        .ok_or_else(|| {
+            Error::credentials(
+                label,
+                format!("GetId answer has no IdentityId ({} bytes)", body.len()),
+            )
+        })
 }
 
 /// The credentials of a `GetCredentialsForIdentity` answer (`SecretKey`, epoch-second `Expiration`).
-pub fn parse_cognito_credentials(body: &str, label: &str, now: EpochMillis) -> Result<Credentials, Error> {
-    let v: Value = serde_json::from_str(body)
-        .map_err(|_| Error::credentials(label, format!("GetCredentialsForIdentity answer is not JSON ({} bytes)", body.len())))?;
-    let inner = v
-        .get("Credentials")
-        .ok_or_else(|| Error::credentials(label, "GetCredentialsForIdentity answer has no Credentials"))?;
+pub fn parse_cognito_credentials(
+    body: &str,
+    label: &str,
+    now: EpochMillis,
+) -> Result<Credentials, Error> {
+    let v: Value = serde_json::from_str(body).map_err(|_| {
+        Error::credentials(
+            label,
+            format!(
+                "GetCredentialsForIdentity answer is not JSON ({} bytes)",
+                body.len()
+            ),
+        )
+    })?;
+    let inner = v.get("Credentials").ok_or_else(|| {
+        Error::credentials(label, "GetCredentialsForIdentity answer has no Credentials")
+    })?;
     from_fields(
         inner,
         "cognito-identity-pool",
         label,
-        [&["AccessKeyId"], &["SecretKey", "SecretAccessKey"], &["SessionToken"], &["Expiration"]],
+        [
+            &["AccessKeyId"],
+            &["SecretKey", "SecretAccessKey"],
+            &["SessionToken"],
+            &["Expiration"],
+        ],
         now,
     )
 }
@@ -232,7 +327,9 @@ mod tests {
     const NOW: EpochMillis = 1_795_704_302_000; // 2026-11-26T14:45:02Z
 
     fn sts(expiration: &str) -> String {
-        format!(r#"{{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"fake-secret","SessionToken":"fake-token","Expiration":"{expiration}"}}"#)
+        format!(
+            r#"{{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"fake-secret","SessionToken":"fake-token","Expiration":"{expiration}"}}"#
+        )
     }
 
     #[test]
@@ -241,8 +338,16 @@ mod tests {
         assert_eq!(c.access_key_id(), "ASIAFAKE");
         assert_eq!(c.session_token(), Some("fake-token"));
         assert_eq!(from_system_time(c.expiry().unwrap()), NOW + 3_600_000);
-        let wrapped = format!(r#"{{"Credentials":{},"AssumedRoleUser":{{}}}}"#, sts("2026-11-26T15:45:02Z"));
-        assert_eq!(parse_sts_json(&wrapped, "/creds", NOW).unwrap().access_key_id(), "ASIAFAKE");
+        let wrapped = format!(
+            r#"{{"Credentials":{},"AssumedRoleUser":{{}}}}"#,
+            sts("2026-11-26T15:45:02Z")
+        );
+        assert_eq!(
+            parse_sts_json(&wrapped, "/creds", NOW)
+                .unwrap()
+                .access_key_id(),
+            "ASIAFAKE"
+        );
     }
 
     #[test]
@@ -250,13 +355,34 @@ mod tests {
         let cases = [
             ("not json at all", "not JSON"),
             ("[1,2]", "not a JSON object"),
-            (r#"{"SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-26T15:45:02Z"}"#, "no AccessKeyId"),
-            (r#"{"AccessKeyId":"ASIAFAKE","SessionToken":"t","Expiration":"2026-11-26T15:45:02Z"}"#, "no SecretAccessKey"),
-            (r#"{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"s","Expiration":"2026-11-26T15:45:02Z"}"#, "no session token"),
-            (r#"{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"s","SessionToken":"t"}"#, "no expiration"),
-            (r#"{"AccessKeyId":"AKIAFAKELONGLIVED000","SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-26T15:45:02Z"}"#, "long-lived IAM user key"),
-            (r#"{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"s","SessionToken":"t","Expiration":"soon"}"#, "not an ISO 8601"),
-            (r#"{"AccessKeyId":7,"SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-26T15:45:02Z"}"#, "non-empty string"),
+            (
+                r#"{"SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-26T15:45:02Z"}"#,
+                "no AccessKeyId",
+            ),
+            (
+                r#"{"AccessKeyId":"ASIAFAKE","SessionToken":"t","Expiration":"2026-11-26T15:45:02Z"}"#,
+                "no SecretAccessKey",
+            ),
+            (
+                r#"{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"s","Expiration":"2026-11-26T15:45:02Z"}"#,
+                "no session token",
+            ),
+            (
+                r#"{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"s","SessionToken":"t"}"#,
+                "no expiration",
+            ),
+            (
+                r#"{"AccessKeyId":"AKIAFAKELONGLIVED000","SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-26T15:45:02Z"}"#,
+                "long-lived IAM user key",
+            ),
+            (
+                r#"{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"s","SessionToken":"t","Expiration":"soon"}"#,
+                "not an ISO 8601",
+            ),
+            (
+                r#"{"AccessKeyId":7,"SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-26T15:45:02Z"}"#,
+                "non-empty string",
+            ),
         ];
         for (body, why) in cases {
             let e = parse_sts_json(body, "/creds", NOW).unwrap_err();
@@ -273,8 +399,15 @@ mod tests {
     #[test]
     fn errors_never_carry_the_secret_or_token() {
         let body = r#"{"AccessKeyId":"ASIAFAKE","SecretAccessKey":"fake-secret-value","SessionToken":"fake-token-value","Expiration":"2020-01-01T00:00:00Z"}"#;
-        let text = format!("{:?} {}", parse_sts_json(body, "/c", NOW).unwrap_err(), parse_sts_json(body, "/c", NOW).unwrap_err());
-        assert!(!text.contains("fake-secret-value") && !text.contains("fake-token-value"), "{text}");
+        let text = format!(
+            "{:?} {}",
+            parse_sts_json(body, "/c", NOW).unwrap_err(),
+            parse_sts_json(body, "/c", NOW).unwrap_err()
+        );
+        assert!(
+            !text.contains("fake-secret-value") && !text.contains("fake-token-value"),
+            "{text}"
+        );
         let c = parse_sts_json(&sts("2026-11-26T15:45:02Z"), "/creds", NOW).unwrap();
         let debug = format!("{c:?}");
         assert!(!debug.contains("fake-secret"), "{debug}");
@@ -289,16 +422,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(from_system_time(c.expiry().unwrap()), NOW + 3_600_000);
-        let e = parse_provider_json(r#"{"AccessKeyId":"ASIAFAKE"}"#, "credentials.provider", NOW).unwrap_err();
-        assert!(e.to_string().contains("{accessKeyId, secretAccessKey, sessionToken, expiration}"), "{e}");
+        let e = parse_provider_json(r#"{"AccessKeyId":"ASIAFAKE"}"#, "credentials.provider", NOW)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("{accessKeyId, secretAccessKey, sessionToken, expiration}"),
+            "{e}"
+        );
         let e = parse_provider_json("undefined", "credentials.provider", NOW).unwrap_err();
-        assert!(e.to_string().contains("did not resolve to an object"), "{e}");
+        assert!(
+            e.to_string().contains("did not resolve to an object"),
+            "{e}"
+        );
 
-        let req = cognito_get_id("https://cognito-identity.us-east-1.amazonaws.com", "us-east-1:abc");
-        assert_eq!(req.header("x-amz-target"), Some("AWSCognitoIdentityService.GetId"));
+        let req = cognito_get_id(
+            "https://cognito-identity.us-east-1.amazonaws.com",
+            "us-east-1:abc",
+        );
+        assert_eq!(
+            req.header("x-amz-target"),
+            Some("AWSCognitoIdentityService.GetId")
+        );
         assert_eq!(req.body, r#"{"IdentityPoolId":"us-east-1:abc"}"#);
         assert!(req.header("authorization").is_none());
-        assert_eq!(parse_cognito_identity_id(r#"{"IdentityId":"us-east-1:id"}"#, "c").unwrap(), "us-east-1:id");
+        assert_eq!(
+            parse_cognito_identity_id(r#"{"IdentityId":"us-east-1:id"}"#, "c").unwrap(),
+            "us-east-1:id"
+        );
         assert!(parse_cognito_identity_id("{}", "c").is_err());
         let req = cognito_get_credentials("http://127.0.0.1:4577", "us-east-1:id");
         assert_eq!(req.body, r#"{"IdentityId":"us-east-1:id"}"#);
@@ -315,8 +465,14 @@ mod tests {
         let hour = parse_sts_json(&sts("2026-11-26T15:45:02Z"), "c", NOW).unwrap();
         cache.store(hour.clone(), NOW);
         let usable_until = NOW + 60 * 60_000 - MIN_REMAINING_MS;
-        assert_eq!(cache.lookup(usable_until - REFRESH_AHEAD_MS - 1), Lookup::Fresh(hour.clone()));
-        assert_eq!(cache.lookup(usable_until - REFRESH_AHEAD_MS), Lookup::Stale(hour.clone()));
+        assert_eq!(
+            cache.lookup(usable_until - REFRESH_AHEAD_MS - 1),
+            Lookup::Fresh(hour.clone())
+        );
+        assert_eq!(
+            cache.lookup(usable_until - REFRESH_AHEAD_MS),
+            Lookup::Stale(hour.clone())
+        );
         assert_eq!(cache.lookup(usable_until - 1), Lookup::Stale(hour.clone()));
         assert_eq!(cache.lookup(usable_until), Lookup::Missing);
         // Short-lived credentials refresh halfway through their usable life, not at once.

@@ -15,7 +15,11 @@ pub enum Error {
     /// A record cannot be sent as given (too large, empty partition key, ...).
     InvalidRecord { index: usize, message: String },
     /// The service answered with an AWS JSON error (`__type`, `message`).
-    Service { code: ServiceErrorCode, message: String, status: u16 },
+    Service {
+        code: ServiceErrorCode,
+        message: String,
+        status: u16,
+    },
     /// The service answered, but not in a shape we understand.
     MalformedResponse { endpoint: String, message: String },
     /// No answer: connection refused, DNS failure, blocked by CORS, aborted.
@@ -50,11 +54,17 @@ impl Error {
     }
 
     pub(crate) fn config(key: &str, message: impl Into<String>) -> Self {
-        Error::Config { key: key.to_string(), message: message.into() }
+        Error::Config {
+            key: key.to_string(),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn credentials(provider: &str, message: impl Into<String>) -> Self {
-        Error::Credentials { provider: provider.to_string(), message: message.into() }
+        Error::Credentials {
+            provider: provider.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -66,7 +76,11 @@ impl fmt::Display for Error {
                 write!(f, "credentials from {provider}: {message}")
             }
             Error::InvalidRecord { index, message } => write!(f, "record {index}: {message}"),
-            Error::Service { code, message, status } => {
+            Error::Service {
+                code,
+                message,
+                status,
+            } => {
                 write!(f, "{} (HTTP {status}): {message}", code.as_str())
             }
             Error::MalformedResponse { endpoint, message } => {
@@ -76,7 +90,10 @@ impl fmt::Display for Error {
                 write!(f, "no response from {endpoint}: {message}")
             }
             Error::Timeout { endpoint, after_ms } => {
-                write!(f, "no response from {endpoint} within {after_ms} ms (requestTimeoutMs)")
+                write!(
+                    f,
+                    "no response from {endpoint} within {after_ms} ms (requestTimeoutMs)"
+                )
             }
             Error::Signing { message } => write!(f, "cannot sign the request: {message}"),
         }

@@ -43,7 +43,10 @@ impl HttpRequest {
 
     /// The value of a header, by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -54,6 +57,25 @@ pub struct Record<'a> {
     pub partition_key: &'a str,
     /// A decimal 128-bit hash key that overrides the partition key's hash for routing.
     pub explicit_hash_key: Option<&'a str>,
+}
+
+/// A record that owns its bytes, as it arrives from JavaScript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedRecord {
+    pub data: Vec<u8>,
+    pub partition_key: String,
+    pub explicit_hash_key: Option<String>,
+}
+
+impl OwnedRecord {
+    /// A borrowed view for the request builders.
+    pub fn as_record(&self) -> Record<'_> {
+        Record {
+            data: &self.data,
+            partition_key: &self.partition_key,
+            explicit_hash_key: self.explicit_hash_key.as_deref(),
+        }
+    }
 }
 
 /// Appends `s` as a JSON string literal.
@@ -96,7 +118,9 @@ pub fn validate_record(index: usize, r: &Record<'_>, max_record_bytes: usize) ->
     let invalid = |message: String| Error::InvalidRecord { index, message };
     let chars = r.partition_key.chars().count();
     if chars == 0 || chars > MAX_PARTITION_KEY_CHARS {
-        return Err(invalid(format!("partition key has {chars} characters; it must have 1 to 256")));
+        return Err(invalid(format!(
+            "partition key has {chars} characters; it must have 1 to 256"
+        )));
     }
     let size = r.data.len() + r.partition_key.len();
     if size > max_record_bytes {
@@ -110,18 +134,27 @@ pub fn validate_record(index: usize, r: &Record<'_>, max_record_bytes: usize) ->
             && h.trim_start_matches('0').len() <= 39
             && h.parse::<u128>().is_ok();
         if !in_range {
-            return Err(invalid(format!("explicit hash key {h:?} must be a decimal number from 0 to 2^128-1")));
+            return Err(invalid(format!(
+                "explicit hash key {h:?} must be a decimal number from 0 to 2^128-1"
+            )));
         }
     }
     Ok(())
 }
 
 /// The PutRecords JSON body; every record and the request as a whole are checked first.
-pub fn put_records_body(stream: &Stream, records: &[Record<'_>], max_record_bytes: usize) -> Result<String, Error> {
+pub fn put_records_body(
+    stream: &Stream,
+    records: &[Record<'_>],
+    max_record_bytes: usize,
+) -> Result<String, Error> {
     if records.is_empty() || records.len() > MAX_RECORDS_PER_REQUEST {
         return Err(Error::InvalidRecord {
             index: 0,
-            message: format!("a PutRecords request carries 1 to 500 records, not {}", records.len()),
+            message: format!(
+                "a PutRecords request carries 1 to 500 records, not {}",
+                records.len()
+            ),
         });
     }
     let mut payload = 0usize;
@@ -161,9 +194,17 @@ pub fn put_records_body(stream: &Stream, records: &[Record<'_>], max_record_byte
 }
 
 /// The unsigned PutRecords request for `records` under `config`.
-pub fn put_records(config: &Config, records: &[Record<'_>], max_record_bytes: usize) -> Result<HttpRequest, Error> {
+pub fn put_records(
+    config: &Config,
+    records: &[Record<'_>],
+    max_record_bytes: usize,
+) -> Result<HttpRequest, Error> {
     let body = put_records_body(&config.stream, records, max_record_bytes)?;
-    Ok(HttpRequest::aws_json(format!("{}/", config.endpoint), "Kinesis_20131202.PutRecords", body))
+    Ok(HttpRequest::aws_json(
+        format!("{}/", config.endpoint),
+        "Kinesis_20131202.PutRecords",
+        body,
+    ))
 }
 
 #[cfg(test)]
@@ -172,7 +213,11 @@ mod tests {
     use serde_json::{json, Value};
 
     fn rec<'a>(data: &'a [u8], pk: &'a str) -> Record<'a> {
-        Record { data, partition_key: pk, explicit_hash_key: None }
+        Record {
+            data,
+            partition_key: pk,
+            explicit_hash_key: None,
+        }
     }
 
     #[test]
@@ -180,7 +225,11 @@ mod tests {
         let stream = Stream::Name("general_stream".into());
         let records = [
             rec(b"{\"x\":1}", "session-a"),
-            Record { data: &[0, 255, 7], partition_key: "k\"e\\y\n", explicit_hash_key: Some("42") },
+            Record {
+                data: &[0, 255, 7],
+                partition_key: "k\"e\\y\n",
+                explicit_hash_key: Some("42"),
+            },
         ];
         let body = put_records_body(&stream, &records, DEFAULT_MAX_RECORD_BYTES).unwrap();
         let parsed: Value = serde_json::from_str(&body).unwrap();
@@ -191,9 +240,16 @@ mod tests {
                 {"Data": "AP8H", "PartitionKey": "k\"e\\y\n", "ExplicitHashKey": "42"},
             ]})
         );
-        let arn = Stream::Arn { arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s".into(), name: "s".into() };
-        let parsed: Value = serde_json::from_str(&put_records_body(&arn, &records[..1], 1024).unwrap()).unwrap();
-        assert_eq!(parsed["StreamARN"], "arn:aws:kinesis:us-east-1:123456789012:stream/s");
+        let arn = Stream::Arn {
+            arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s".into(),
+            name: "s".into(),
+        };
+        let parsed: Value =
+            serde_json::from_str(&put_records_body(&arn, &records[..1], 1024).unwrap()).unwrap();
+        assert_eq!(
+            parsed["StreamARN"],
+            "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+        );
         assert!(parsed.get("StreamName").is_none());
     }
 
@@ -209,18 +265,31 @@ mod tests {
     fn limits_are_enforced_before_sending() {
         let s = Stream::Name("s".into());
         let too_many: Vec<Record> = (0..501).map(|_| rec(b"x", "k")).collect();
-        assert!(matches!(put_records_body(&s, &too_many, 1024), Err(Error::InvalidRecord { .. })));
+        assert!(matches!(
+            put_records_body(&s, &too_many, 1024),
+            Err(Error::InvalidRecord { .. })
+        ));
         assert!(put_records_body(&s, &too_many[..500], 1024).is_ok());
         assert!(put_records_body(&s, &[], 1024).is_err());
         let long_key = "k".repeat(257);
         let e = put_records_body(&s, &[rec(b"x", "a"), rec(b"x", &long_key)], 1024).unwrap_err();
-        assert_eq!(e, Error::InvalidRecord { index: 1, message: "partition key has 257 characters; it must have 1 to 256".into() });
+        assert_eq!(
+            e,
+            Error::InvalidRecord {
+                index: 1,
+                message: "partition key has 257 characters; it must have 1 to 256".into()
+            }
+        );
         assert!(put_records_body(&s, &[rec(b"x", &"é".repeat(256))], 1024).is_ok());
         let e = put_records_body(&s, &[rec(&[0; 1020], "12345")], 1024).unwrap_err();
         assert!(e.to_string().contains("1025 bytes"), "{e}");
         assert!(put_records_body(&s, &[rec(&[0; 1019], "12345")], 1024).is_ok());
         for bad in ["", "-1", "1e3", "340282366920938463463374607431768211456"] {
-            let r = Record { data: b"x", partition_key: "k", explicit_hash_key: Some(bad) };
+            let r = Record {
+                data: b"x",
+                partition_key: "k",
+                explicit_hash_key: Some(bad),
+            };
             assert!(put_records_body(&s, &[r], 1024).is_err(), "{bad}");
         }
         let big = vec![0u8; 1024 * 1024 - 1];
@@ -240,7 +309,13 @@ mod tests {
         let req = put_records(&config, &[rec(b"hi", "k")], DEFAULT_MAX_RECORD_BYTES).unwrap();
         assert_eq!(req.method, "POST");
         assert_eq!(req.url, "http://127.0.0.1:4566/");
-        assert_eq!(req.header("x-amz-target"), Some("Kinesis_20131202.PutRecords"));
-        assert_eq!(req.header("content-type"), Some("application/x-amz-json-1.1"));
+        assert_eq!(
+            req.header("x-amz-target"),
+            Some("Kinesis_20131202.PutRecords")
+        );
+        assert_eq!(
+            req.header("content-type"),
+            Some("application/x-amz-json-1.1")
+        );
     }
 }

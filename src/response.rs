@@ -7,8 +7,14 @@ use serde_json::Value;
 /// The outcome of one record of a PutRecords request, in request order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordResult {
-    Put { sequence_number: String, shard_id: String },
-    Failed { error_code: ServiceErrorCode, error_message: String },
+    Put {
+        sequence_number: String,
+        shard_id: String,
+    },
+    Failed {
+        error_code: ServiceErrorCode,
+        error_message: String,
+    },
 }
 
 /// A PutRecords response.
@@ -30,27 +36,55 @@ pub fn parse_error(status: u16, body: &str, error_type_header: Option<&str>) -> 
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let field = |names: &[&str]| -> Option<String> {
         let v = parsed.as_ref()?;
-        names.iter().find_map(|n| v.get(*n).and_then(Value::as_str).map(str::to_string))
+        names
+            .iter()
+            .find_map(|n| v.get(*n).and_then(Value::as_str).map(str::to_string))
     };
     let code = field(&["__type", "code", "Code"]).or_else(|| error_type_header.map(str::to_string));
     let message = field(&["message", "Message", "errorMessage"]).unwrap_or_default();
     match code {
-        Some(code) => Error::Service { code: ServiceErrorCode::parse(&code), message, status },
+        Some(code) => Error::Service {
+            code: ServiceErrorCode::parse(&code),
+            message,
+            status,
+        },
         None => Error::Service {
             code: ServiceErrorCode::Other(format!("HTTP {status}")),
-            message: if message.is_empty() { format!("no AWS error in the response ({})", describe(body)) } else { message },
+            message: if message.is_empty() {
+                format!("no AWS error in the response ({})", describe(body))
+            } else {
+                message
+            },
             status,
         },
     }
 }
 
 /// Parses a 200 PutRecords answer; `sent` is how many records the request carried.
-pub fn parse_put_records(body: &str, sent: usize, endpoint: &str) -> Result<PutRecordsOutput, Error> {
-    let bad = |message: String| Error::MalformedResponse { endpoint: endpoint.to_string(), message };
-    let v: Value = serde_json::from_str(body).map_err(|_| bad(format!("PutRecords answer is not JSON ({})", describe(body))))?;
-    let list = v.get("Records").and_then(Value::as_array).ok_or_else(|| bad("PutRecords answer has no Records list".into()))?;
+pub fn parse_put_records(
+    body: &str,
+    sent: usize,
+    endpoint: &str,
+) -> Result<PutRecordsOutput, Error> {
+    let bad = |message: String| Error::MalformedResponse {
+        endpoint: endpoint.to_string(),
+        message,
+    };
+    let v: Value = serde_json::from_str(body).map_err(|_| {
+        bad(format!(
+            "PutRecords answer is not JSON ({})",
+            describe(body)
+        ))
+    })?;
+    let list = v
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("PutRecords answer has no Records list".into()))?;
     if list.len() != sent {
-        return Err(bad(format!("PutRecords answered {} results for {sent} records", list.len())));
+        return Err(bad(format!(
+            "PutRecords answered {} results for {sent} records",
+            list.len()
+        )));
     }
     let mut records = Vec::with_capacity(list.len());
     for (i, r) in list.iter().enumerate() {
@@ -60,19 +94,38 @@ pub fn parse_put_records(body: &str, sent: usize, endpoint: &str) -> Result<PutR
                 error_code: ServiceErrorCode::parse(code),
                 error_message: s("ErrorMessage").unwrap_or_default().to_string(),
             },
-            (None, Some(seq), Some(shard)) => RecordResult::Put { sequence_number: seq.into(), shard_id: shard.into() },
-            _ => return Err(bad(format!("result {i} has neither ErrorCode nor SequenceNumber and ShardId"))),
+            (None, Some(seq), Some(shard)) => RecordResult::Put {
+                sequence_number: seq.into(),
+                shard_id: shard.into(),
+            },
+            _ => {
+                return Err(bad(format!(
+                    "result {i} has neither ErrorCode nor SequenceNumber and ShardId"
+                )))
+            }
         };
         records.push(result);
     }
-    let failed = records.iter().filter(|r| matches!(r, RecordResult::Failed { .. })).count();
+    let failed = records
+        .iter()
+        .filter(|r| matches!(r, RecordResult::Failed { .. }))
+        .count();
     if let Some(reported) = v.get("FailedRecordCount").and_then(Value::as_u64) {
         if reported as usize != failed {
-            return Err(bad(format!("FailedRecordCount is {reported} but {failed} results failed")));
+            return Err(bad(format!(
+                "FailedRecordCount is {reported} but {failed} results failed"
+            )));
         }
     }
-    let encryption_type = v.get("EncryptionType").and_then(Value::as_str).map(str::to_string);
-    Ok(PutRecordsOutput { failed_record_count: failed, records, encryption_type })
+    let encryption_type = v
+        .get("EncryptionType")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Ok(PutRecordsOutput {
+        failed_record_count: failed,
+        records,
+        encryption_type,
+    })
 }
 
 #[cfg(test)]
@@ -87,7 +140,13 @@ mod tests {
             "EncryptionType":"KMS"}"#;
         let out = parse_put_records(body, 2, "e").unwrap();
         assert_eq!(out.failed_record_count, 1);
-        assert_eq!(out.records[0], RecordResult::Put { sequence_number: "4959".into(), shard_id: "shardId-000000000001".into() });
+        assert_eq!(
+            out.records[0],
+            RecordResult::Put {
+                sequence_number: "4959".into(),
+                shard_id: "shardId-000000000001".into()
+            }
+        );
         assert_eq!(
             out.records[1],
             RecordResult::Failed {
@@ -105,7 +164,10 @@ mod tests {
             ("{}", 1),
             (r#"{"Records":[]}"#, 1),
             (r#"{"Records":[{}]}"#, 1),
-            (r#"{"FailedRecordCount":0,"Records":[{"ErrorCode":"InternalFailure"}]}"#, 1),
+            (
+                r#"{"FailedRecordCount":0,"Records":[{"ErrorCode":"InternalFailure"}]}"#,
+                1,
+            ),
         ] {
             let e = parse_put_records(body, sent, "http://127.0.0.1:4566").unwrap_err();
             assert_eq!(e.name(), "MalformedResponseError", "{body}");
@@ -114,13 +176,24 @@ mod tests {
 
     #[test]
     fn aws_json_errors_become_typed_errors() {
-        let e = parse_error(400, r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#, None);
-        assert_eq!(e, Error::Service {
-            code: ServiceErrorCode::ExpiredToken,
-            message: "The security token included in the request is expired".into(),
-            status: 400
-        });
-        let e = parse_error(400, r#"{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"no"}"#, None);
+        let e = parse_error(
+            400,
+            r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#,
+            None,
+        );
+        assert_eq!(
+            e,
+            Error::Service {
+                code: ServiceErrorCode::ExpiredToken,
+                message: "The security token included in the request is expired".into(),
+                status: 400
+            }
+        );
+        let e = parse_error(
+            400,
+            r#"{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"no"}"#,
+            None,
+        );
         assert_eq!(e.code(), "AccessDeniedException");
         let e = parse_error(502, "<html>bad gateway</html>", None);
         assert_eq!(e.code(), "HTTP 502");

@@ -11,12 +11,30 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
 /// Headers the signer owns; removed before signing so a retry is signed afresh.
-const SIGNER_HEADERS: &[&str] = &["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"];
+const SIGNER_HEADERS: &[&str] = &[
+    "authorization",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
 
 /// Signs `req` in place for `service` in `region` at `time_ms`, adding `x-amz-date`,
 /// `x-amz-security-token` (when the credentials have one) and `authorization`.
-pub fn sign(req: &mut HttpRequest, credentials: &Credentials, region: &str, service: &str, time_ms: EpochMillis) -> Result<(), Error> {
-    sign_with(req, credentials, region, service, time_ms, SigningSettings::default())
+pub fn sign(
+    req: &mut HttpRequest,
+    credentials: &Credentials,
+    region: &str,
+    service: &str,
+    time_ms: EpochMillis,
+) -> Result<(), Error> {
+    sign_with(
+        req,
+        credentials,
+        region,
+        service,
+        time_ms,
+        SigningSettings::default(),
+    )
 }
 
 pub(crate) fn sign_with(
@@ -27,7 +45,8 @@ pub(crate) fn sign_with(
     time_ms: EpochMillis,
     settings: SigningSettings,
 ) -> Result<(), Error> {
-    req.headers.retain(|(n, _)| !SIGNER_HEADERS.contains(&n.as_str()));
+    req.headers
+        .retain(|(n, _)| !SIGNER_HEADERS.contains(&n.as_str()));
     let identity: Identity = credentials.clone().into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -36,7 +55,9 @@ pub(crate) fn sign_with(
         .time(to_system_time(time_ms))
         .settings(settings)
         .build()
-        .map_err(|e| Error::Signing { message: e.to_string() })?
+        .map_err(|e| Error::Signing {
+            message: e.to_string(),
+        })?
         .into();
     let signable = SignableRequest::new(
         req.method,
@@ -44,12 +65,17 @@ pub(crate) fn sign_with(
         req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
         SignableBody::Bytes(req.body.as_bytes()),
     )
-    .map_err(|e| Error::Signing { message: format!("{e} (url {})", req.url) })?;
-    let output = sigv4_sign(signable, &params).map_err(|e| Error::Signing { message: e.to_string() })?;
+    .map_err(|e| Error::Signing {
+        message: format!("{e} (url {})", req.url),
+    })?;
+    let output = sigv4_sign(signable, &params).map_err(|e| Error::Signing {
+        message: e.to_string(),
+    })?;
     let (instructions, _signature) = output.into_parts();
     let (headers, _params) = instructions.into_parts();
     for h in headers {
-        req.headers.push((h.name().to_string(), h.value().to_string()));
+        req.headers
+            .push((h.name().to_string(), h.value().to_string()));
     }
     Ok(())
 }
@@ -114,14 +140,39 @@ mod tests {
             let mut req = HttpRequest {
                 method: case.method,
                 url: case.url.into(),
-                headers: case.headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+                headers: case
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
                 body: case.body.into(),
             };
-            let creds = Credentials::new(AKID, SECRET, case.token.map(String::from), None, "test-suite");
+            let creds = Credentials::new(
+                AKID,
+                SECRET,
+                case.token.map(String::from),
+                None,
+                "test-suite",
+            );
             sign(&mut req, &creds, "us-east-1", "service", suite_time()).unwrap();
-            assert_eq!(req.header("authorization"), Some(case.authorization), "{}", case.name);
-            assert_eq!(req.header("x-amz-date"), Some("20150830T123600Z"), "{}", case.name);
-            assert_eq!(req.header("x-amz-security-token"), case.token, "{}", case.name);
+            assert_eq!(
+                req.header("authorization"),
+                Some(case.authorization),
+                "{}",
+                case.name
+            );
+            assert_eq!(
+                req.header("x-amz-date"),
+                Some("20150830T123600Z"),
+                "{}",
+                case.name
+            );
+            assert_eq!(
+                req.header("x-amz-security-token"),
+                case.token,
+                "{}",
+                case.name
+            );
         }
     }
 
@@ -130,35 +181,101 @@ mod tests {
     /// `tests/stack/known-answer.test.mjs` recomputes it, so the fixture cannot drift.
     #[test]
     fn put_records_known_answer() {
-        let fixture: serde_json::Value =
-            serde_json::from_str(include_str!("../tests/fixtures/put-records-known-answer.json")).unwrap();
+        let fixture: serde_json::Value = serde_json::from_str(include_str!(
+            "../tests/fixtures/put-records-known-answer.json"
+        ))
+        .unwrap();
         let s = |k: &str| fixture[k].as_str().unwrap().to_string();
-        let creds = Credentials::new(s("accessKeyId"), s("secretAccessKey"), Some(s("sessionToken")), None, "fixture");
+        let creds = Credentials::new(
+            s("accessKeyId"),
+            s("secretAccessKey"),
+            Some(s("sessionToken")),
+            None,
+            "fixture",
+        );
         let mut req = HttpRequest::aws_json(s("url"), "Kinesis_20131202.PutRecords", s("body"));
-        sign(&mut req, &creds, &s("region"), "kinesis", parse_iso8601(&s("date")).unwrap()).unwrap();
-        assert_eq!(req.header("authorization"), Some(s("authorization").as_str()));
+        sign(
+            &mut req,
+            &creds,
+            &s("region"),
+            "kinesis",
+            parse_iso8601(&s("date")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            req.header("authorization"),
+            Some(s("authorization").as_str())
+        );
         // Signing again (a retry) replaces the signer's headers instead of duplicating them.
-        sign(&mut req, &creds, &s("region"), "kinesis", parse_iso8601(&s("date")).unwrap() + 1000).unwrap();
-        assert_eq!(req.headers.iter().filter(|(n, _)| n == "authorization").count(), 1);
-        assert_ne!(req.header("authorization"), Some(s("authorization").as_str()));
+        sign(
+            &mut req,
+            &creds,
+            &s("region"),
+            "kinesis",
+            parse_iso8601(&s("date")).unwrap() + 1000,
+        )
+        .unwrap();
+        assert_eq!(
+            req.headers
+                .iter()
+                .filter(|(n, _)| n == "authorization")
+                .count(),
+            1
+        );
+        assert_ne!(
+            req.header("authorization"),
+            Some(s("authorization").as_str())
+        );
     }
 
     #[test]
     fn any_change_changes_the_signature() {
-        let creds = Credentials::new("ASIAFAKEKEY", "fake-secret", Some("fake-token".into()), None, "t");
+        let creds = Credentials::new(
+            "ASIAFAKEKEY",
+            "fake-secret",
+            Some("fake-token".into()),
+            None,
+            "t",
+        );
         let sig = |f: &dyn Fn(&mut HttpRequest), creds: &Credentials, t: u64| {
-            let mut req = HttpRequest::aws_json("https://kinesis.us-east-1.amazonaws.com/".into(), "Kinesis_20131202.PutRecords", "{\"a\":1}".into());
+            let mut req = HttpRequest::aws_json(
+                "https://kinesis.us-east-1.amazonaws.com/".into(),
+                "Kinesis_20131202.PutRecords",
+                "{\"a\":1}".into(),
+            );
             f(&mut req);
             sign(&mut req, creds, "us-east-1", "kinesis", t).unwrap();
             req.header("authorization").unwrap().to_string()
         };
         let base = sig(&|_| {}, &creds, 1_795_704_302_000);
-        assert_ne!(base, sig(&|r| r.body = "{\"a\":2}".into(), &creds, 1_795_704_302_000));
-        assert_ne!(base, sig(&|r| r.headers[1].1 = "Kinesis_20131202.PutRecord".into(), &creds, 1_795_704_302_000));
+        assert_ne!(
+            base,
+            sig(&|r| r.body = "{\"a\":2}".into(), &creds, 1_795_704_302_000)
+        );
+        assert_ne!(
+            base,
+            sig(
+                &|r| r.headers[1].1 = "Kinesis_20131202.PutRecord".into(),
+                &creds,
+                1_795_704_302_000
+            )
+        );
         assert_ne!(base, sig(&|_| {}, &creds, 1_795_704_303_000));
-        let other = Credentials::new("ASIAFAKEKEY", "fake-secreT", Some("fake-token".into()), None, "t");
+        let other = Credentials::new(
+            "ASIAFAKEKEY",
+            "fake-secreT",
+            Some("fake-token".into()),
+            None,
+            "t",
+        );
         assert_ne!(base, sig(&|_| {}, &other, 1_795_704_302_000));
-        let other = Credentials::new("ASIAFAKEKEY", "fake-secret", Some("fake-tokeN".into()), None, "t");
+        let other = Credentials::new(
+            "ASIAFAKEKEY",
+            "fake-secret",
+            Some("fake-tokeN".into()),
+            None,
+            "t",
+        );
         assert_ne!(base, sig(&|_| {}, &other, 1_795_704_302_000));
     }
 }

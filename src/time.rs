@@ -14,7 +14,9 @@ pub fn to_system_time(ms: EpochMillis) -> SystemTime {
 
 /// The epoch-millisecond value of a `SystemTime` (0 for times before the epoch).
 pub fn from_system_time(t: SystemTime) -> EpochMillis {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Applies a signed clock offset, saturating at the epoch.
@@ -56,7 +58,12 @@ pub fn parse_iso8601(s: &str) -> Option<EpochMillis> {
     }
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut i = 19;
@@ -79,7 +86,11 @@ pub fn parse_iso8601(s: &str) -> Option<EpochMillis> {
             let h = num(i + 1..i + 3)? as i64;
             let m = num(i + 4..i + 6)? as i64;
             let v = h * 3600 + m * 60;
-            if sign == b'+' { v } else { -v }
+            if sign == b'+' {
+                v
+            } else {
+                -v
+            }
         }
         _ => return None,
     };
@@ -99,17 +110,40 @@ mod tests {
     fn parses_sts_expirations() {
         assert_eq!(parse_iso8601("1970-01-01T00:00:00Z"), Some(0));
         // `date -u -d 2026-11-26T14:45:02Z +%s` = 1795704302
-        assert_eq!(parse_iso8601("2026-11-26T14:45:02Z"), Some(1_795_704_302_000));
-        assert_eq!(parse_iso8601("2026-11-26T14:45:02.5Z"), Some(1_795_704_302_500));
-        assert_eq!(parse_iso8601("2026-11-26T14:45:02.123456Z"), Some(1_795_704_302_123));
-        assert_eq!(parse_iso8601("2026-11-26T15:45:02+01:00"), Some(1_795_704_302_000));
-        assert_eq!(parse_iso8601("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(
+            parse_iso8601("2026-11-26T14:45:02Z"),
+            Some(1_795_704_302_000)
+        );
+        assert_eq!(
+            parse_iso8601("2026-11-26T14:45:02.5Z"),
+            Some(1_795_704_302_500)
+        );
+        assert_eq!(
+            parse_iso8601("2026-11-26T14:45:02.123456Z"),
+            Some(1_795_704_302_123)
+        );
+        assert_eq!(
+            parse_iso8601("2026-11-26T15:45:02+01:00"),
+            Some(1_795_704_302_000)
+        );
+        assert_eq!(
+            parse_iso8601("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000)
+        );
     }
 
     #[test]
     fn rejects_what_is_not_a_date() {
-        for bad in ["", "tomorrow", "2026-11-26", "2026-13-01T00:00:00Z", "2026-11-26T14:45:02",
-                    "2026-11-26T14:45:02Zjunk", "1795704302", "2026-11-26T14:45:02.Z"] {
+        for bad in [
+            "",
+            "tomorrow",
+            "2026-11-26",
+            "2026-13-01T00:00:00Z",
+            "2026-11-26T14:45:02",
+            "2026-11-26T14:45:02Zjunk",
+            "1795704302",
+            "2026-11-26T14:45:02.Z",
+        ] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
         }
     }

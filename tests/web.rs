@@ -52,8 +52,15 @@ fn run_id() -> String {
 }
 
 async fn get_json(url: &str) -> Value {
-    let req = HttpRequest { method: "GET", url: url.into(), headers: vec![], body: String::new() };
-    let res = send(&req, 30_000, Cookies::Omit).await.expect("the local stack answers (is it running?)");
+    let req = HttpRequest {
+        method: "GET",
+        url: url.into(),
+        headers: vec![],
+        body: String::new(),
+    };
+    let res = send(&req, 30_000, Cookies::Omit)
+        .await
+        .expect("the local stack answers (is it running?)");
     assert_eq!(res.status, 200, "{url}: {}", res.body);
     serde_json::from_str(&res.body).unwrap()
 }
@@ -67,19 +74,29 @@ async fn read_back(stream: &str, prefix: &str) -> Vec<(String, String)> {
         .unwrap()
         .iter()
         .filter(|r| r["partitionKey"].as_str().unwrap().starts_with(prefix))
-        .map(|r| (r["partitionKey"].as_str().unwrap().into(), r["data"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["partitionKey"].as_str().unwrap().into(),
+                r["data"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     out.sort();
     out
 }
 
 async fn front_door_log(access_key_id: &str) -> Vec<Value> {
-    let v = get_json(&format!("{AUTH}/__stack/requests?accessKeyId={access_key_id}")).await;
+    let v = get_json(&format!(
+        "{AUTH}/__stack/requests?accessKeyId={access_key_id}"
+    ))
+    .await;
     v["log"].as_array().unwrap().clone()
 }
 
 async fn unsigned_count() -> u64 {
-    get_json(&format!("{AUTH}/__stack/requests")).await["counters"]["unsigned"].as_u64().unwrap()
+    get_json(&format!("{AUTH}/__stack/requests")).await["counters"]["unsigned"]
+        .as_u64()
+        .unwrap()
 }
 
 fn config(stream: &str, credentials: Value) -> Value {
@@ -113,15 +130,31 @@ async fn round_trip_through_js_api(config_js: JsValue, prefix: &str) {
     let array = js_sys::Array::new();
     for (data, key) in &records {
         let o = js_sys::Object::new();
-        js_sys::Reflect::set(&o, &"data".into(), &js_sys::Uint8Array::from(data.as_slice())).unwrap();
+        js_sys::Reflect::set(
+            &o,
+            &"data".into(),
+            &js_sys::Uint8Array::from(data.as_slice()),
+        )
+        .unwrap();
         js_sys::Reflect::set(&o, &"partitionKey".into(), &key.into()).unwrap();
         array.push(&o);
     }
-    let result = JsFuture::from(producer.put_records(array.into())).await.expect("PutRecords succeeds");
-    let result: Value = serde_json::from_str(&js_sys::JSON::stringify(&result).unwrap().as_string().unwrap()).unwrap();
+    let result = JsFuture::from(producer.put_records(array.into()))
+        .await
+        .expect("PutRecords succeeds");
+    let result: Value = serde_json::from_str(
+        &js_sys::JSON::stringify(&result)
+            .unwrap()
+            .as_string()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(result["failedRecordCount"], 0, "{result}");
     assert_eq!(result["records"].as_array().unwrap().len(), records.len());
-    let mut expected: Vec<(String, String)> = records.iter().map(|(d, k)| (k.clone(), base64::encode(d))).collect();
+    let mut expected: Vec<(String, String)> = records
+        .iter()
+        .map(|(d, k)| (k.clone(), base64::encode(d)))
+        .collect();
     expected.sort();
     assert_eq!(read_back("general_stream", prefix).await, expected);
 }
@@ -129,13 +162,23 @@ async fn round_trip_through_js_api(config_js: JsValue, prefix: &str) {
 #[wasm_bindgen_test]
 async fn url_provider_records_reach_the_stream_exactly() {
     let prefix = format!("url-{}-", run_id());
-    round_trip_through_js_api(to_js(&config("general_stream", json!({"url": format!("{AUTH}/credentials")}))), &prefix).await;
+    round_trip_through_js_api(
+        to_js(&config(
+            "general_stream",
+            json!({"url": format!("{AUTH}/credentials")}),
+        )),
+        &prefix,
+    )
+    .await;
 }
 
 #[wasm_bindgen_test]
 async fn cognito_guest_records_reach_the_stream_exactly() {
     let prefix = format!("cognito-{}-", run_id());
-    let c = config("general_stream", json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH}));
+    let c = config(
+        "general_stream",
+        json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH}),
+    );
     round_trip_through_js_api(to_js(&c), &prefix).await;
 }
 
@@ -144,7 +187,12 @@ async fn js_provider_records_reach_the_stream_exactly() {
     let prefix = format!("provider-{}-", run_id());
     let c = to_js(&config("general_stream", json!({})));
     let creds = js_sys::Object::new();
-    js_sys::Reflect::set(&creds, &"provider".into(), &make_provider(&format!("{AUTH}/credentials"))).unwrap();
+    js_sys::Reflect::set(
+        &creds,
+        &"provider".into(),
+        &make_provider(&format!("{AUTH}/credentials")),
+    )
+    .unwrap();
     js_sys::Reflect::set(&c, &"credentials".into(), &creds).unwrap();
     round_trip_through_js_api(c, &prefix).await;
 }
@@ -159,12 +207,20 @@ async fn write_credentials(ttl: Option<u32>) -> aws_credential_types::Credential
 }
 
 fn client_config(stream: &str) -> Config {
-    Config::from_json(&config(stream, json!({"url": format!("{AUTH}/credentials")})), false).unwrap()
+    Config::from_json(
+        &config(stream, json!({"url": format!("{AUTH}/credentials")})),
+        false,
+    )
+    .unwrap()
 }
 
 fn put_request(stream: &str, key: &str) -> HttpRequest {
     let data = b"{\"type\":\"click\"}";
-    let rec = Record { data, partition_key: key, explicit_hash_key: None };
+    let rec = Record {
+        data,
+        partition_key: key,
+        explicit_hash_key: None,
+    };
     request::put_records(&client_config(stream), &[rec], DEFAULT_MAX_RECORD_BYTES).unwrap()
 }
 
@@ -172,7 +228,11 @@ fn put_request(stream: &str, key: &str) -> HttpRequest {
 async fn send_raw(req: &HttpRequest) -> (u16, String, String) {
     let res = send(req, 30_000, Cookies::Omit).await.unwrap();
     let v: Value = serde_json::from_str(&res.body).unwrap_or(Value::Null);
-    (res.status, v["__type"].as_str().unwrap_or("").into(), v["message"].as_str().unwrap_or("").into())
+    (
+        res.status,
+        v["__type"].as_str().unwrap_or("").into(),
+        v["message"].as_str().unwrap_or("").into(),
+    )
 }
 
 #[wasm_bindgen_test]
@@ -200,9 +260,18 @@ async fn front_door_refuses_any_tampering() {
 
     // Signed with a secret one character off.
     let secret = creds.secret_access_key();
-    let flipped = format!("{}{}", &secret[..secret.len() - 1], if secret.ends_with('A') { 'B' } else { 'A' });
+    let flipped = format!(
+        "{}{}",
+        &secret[..secret.len() - 1],
+        if secret.ends_with('A') { 'B' } else { 'A' }
+    );
     let bad_secret = aws_credential_types::Credentials::new(
-        creds.access_key_id(), flipped, creds.session_token().map(String::from), creds.expiry(), "test");
+        creds.access_key_id(),
+        flipped,
+        creds.session_token().map(String::from),
+        creds.expiry(),
+        "test",
+    );
     let (status, code, message) = send_raw(&signed(&format!("{prefix}secret"), &bad_secret)).await;
     assert_eq!((status, code.as_str()), (400, "InvalidSignatureException"));
     assert!(message.contains("does not match"), "{message}");
@@ -210,13 +279,27 @@ async fn front_door_refuses_any_tampering() {
     // A session token one character off.
     let token = creds.session_token().unwrap();
     let bad_token = aws_credential_types::Credentials::new(
-        creds.access_key_id(), creds.secret_access_key(), Some(format!("{}x", &token[..token.len() - 1])), creds.expiry(), "test");
-    assert_eq!(send_raw(&signed(&format!("{prefix}token"), &bad_token)).await.1, "UnrecognizedClientException");
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        Some(format!("{}x", &token[..token.len() - 1])),
+        creds.expiry(),
+        "test",
+    );
+    assert_eq!(
+        send_raw(&signed(&format!("{prefix}token"), &bad_token))
+            .await
+            .1,
+        "UnrecognizedClientException"
+    );
 
     // The same request untouched is accepted: the refusals above are the tampering's doing.
     let (status, code, _) = send_raw(&signed(&format!("{prefix}intact"), &creds)).await;
     assert_eq!((status, code.as_str()), (200, ""));
-    let in_stream: Vec<String> = read_back("general_stream", &prefix).await.into_iter().map(|(k, _)| k).collect();
+    let in_stream: Vec<String> = read_back("general_stream", &prefix)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert_eq!(in_stream, vec![format!("{prefix}intact")]);
 }
 
@@ -224,21 +307,43 @@ async fn front_door_refuses_any_tampering() {
 async fn front_door_refuses_expired_credentials_skewed_dates_and_other_streams() {
     // Credentials that have expired (signed anyway: the client itself would refuse them).
     let v = get_json(&format!("{AUTH}/credentials?ttl=2")).await;
-    let expiry = kinesis_browser_producer::time::parse_iso8601(v["Expiration"].as_str().unwrap()).unwrap();
+    let expiry =
+        kinesis_browser_producer::time::parse_iso8601(v["Expiration"].as_str().unwrap()).unwrap();
     let short = aws_credential_types::Credentials::new(
-        v["AccessKeyId"].as_str().unwrap(), v["SecretAccessKey"].as_str().unwrap(),
-        v["SessionToken"].as_str().map(String::from), Some(kinesis_browser_producer::time::to_system_time(expiry)), "test");
-    gloo_timers::future::sleep(std::time::Duration::from_millis(expiry.saturating_sub(now_ms()) + 1000)).await;
+        v["AccessKeyId"].as_str().unwrap(),
+        v["SecretAccessKey"].as_str().unwrap(),
+        v["SessionToken"].as_str().map(String::from),
+        Some(kinesis_browser_producer::time::to_system_time(expiry)),
+        "test",
+    );
+    gloo_timers::future::sleep(std::time::Duration::from_millis(
+        expiry.saturating_sub(now_ms()) + 1000,
+    ))
+    .await;
     let mut req = put_request("general_stream", "expired");
     sign(&mut req, &short, "us-east-1", "kinesis", now_ms()).unwrap();
     let (status, code, message) = send_raw(&req).await;
-    assert_eq!((status, code.as_str()), (400, "ExpiredTokenException"), "{message}");
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "ExpiredTokenException"),
+        "{message}"
+    );
 
     // Dates 10 minutes off either way.
     let creds = write_credentials(None).await;
-    for (shift, words) in [(600_000i64, "not yet current"), (-600_000, "Signature expired")] {
+    for (shift, words) in [
+        (600_000i64, "not yet current"),
+        (-600_000, "Signature expired"),
+    ] {
         let mut req = put_request("general_stream", "skewed");
-        sign(&mut req, &creds, "us-east-1", "kinesis", kinesis_browser_producer::time::offset(now_ms(), shift)).unwrap();
+        sign(
+            &mut req,
+            &creds,
+            "us-east-1",
+            "kinesis",
+            kinesis_browser_producer::time::offset(now_ms(), shift),
+        )
+        .unwrap();
         let (_, code, message) = send_raw(&req).await;
         assert_eq!(code, "InvalidSignatureException");
         assert!(message.contains(words), "{message}");
@@ -246,7 +351,11 @@ async fn front_door_refuses_expired_credentials_skewed_dates_and_other_streams()
     // The client's clock offset is applied when it signs.
     let client = Client::new(client_config("general_stream"), None).unwrap();
     client.clock_offset_ms.set(-600_000);
-    let rec = Record { data: b"x", partition_key: "skewed-client", explicit_hash_key: None };
+    let rec = Record {
+        data: b"x",
+        partition_key: "skewed-client",
+        explicit_hash_key: None,
+    };
     match client.put_records(&[rec]).await {
         Err(Error::Service { code, message, .. }) => {
             assert_eq!(code.as_str(), "InvalidSignatureException");
@@ -257,7 +366,11 @@ async fn front_door_refuses_expired_credentials_skewed_dates_and_other_streams()
 
     // The write scope covers general_stream only.
     let client = Client::new(client_config("other_stream"), None).unwrap();
-    let rec = Record { data: b"x", partition_key: "elsewhere", explicit_hash_key: None };
+    let rec = Record {
+        data: b"x",
+        partition_key: "elsewhere",
+        explicit_hash_key: None,
+    };
     match client.put_records(&[rec]).await {
         Err(Error::Service { code, message, .. }) => {
             assert_eq!(code.as_str(), "AccessDeniedException");
@@ -272,7 +385,11 @@ async fn put_error(credentials: Value, endpoint: &str) -> Error {
     let mut c = config("general_stream", credentials);
     c["endpoint"] = json!(endpoint);
     let client = Client::new(Config::from_json(&c, false).unwrap(), None).unwrap();
-    let rec = Record { data: b"x", partition_key: "never-sent", explicit_hash_key: None };
+    let rec = Record {
+        data: b"x",
+        partition_key: "never-sent",
+        explicit_hash_key: None,
+    };
     client.put_records(&[rec]).await.expect_err("must fail")
 }
 
@@ -289,11 +406,18 @@ async fn bad_credentials_are_refused_before_any_request_with_the_reason() {
         ("http-403", "HTTP 403"),
     ];
     for (mode, words) in cases {
-        let e = put_error(json!({"url": format!("{AUTH}/__test/vend?mode={mode}")}), KINESIS).await;
+        let e = put_error(
+            json!({"url": format!("{AUTH}/__test/vend?mode={mode}")}),
+            KINESIS,
+        )
+        .await;
         assert_eq!(e.name(), "CredentialsError", "{mode}: {e}");
         assert!(e.to_string().contains(words), "{mode}: {e}");
         assert!(!e.to_string().contains("fake-long-lived-secret"), "{e}");
-        assert!(!e.to_string().contains("mode="), "the URL's query stays out of errors: {e}");
+        assert!(
+            !e.to_string().contains("mode="),
+            "the URL's query stays out of errors: {e}"
+        );
     }
     // The long-lived key never reached the front door.
     assert!(front_door_log("AKIAFAKELONGLIVED000").await.is_empty());
@@ -301,10 +425,22 @@ async fn bad_credentials_are_refused_before_any_request_with_the_reason() {
     // Unreachable credential endpoints and Kinesis endpoints name what failed.
     let e = put_error(json!({"url": "http://127.0.0.1:9/credentials"}), KINESIS).await;
     assert_eq!(e.name(), "CredentialsError");
-    assert!(e.to_string().contains("no response from http://127.0.0.1:9/credentials"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("no response from http://127.0.0.1:9/credentials"),
+        "{e}"
+    );
     let e = put_error(json!({"cognitoIdentityPoolId": "us-east-1:00000000-0000-4000-8000-00000000dead", "cognitoEndpoint": AUTH}), KINESIS).await;
-    assert!(e.to_string().contains("ResourceNotFoundException") && e.to_string().contains("cognitoIdentityPoolId"), "{e}");
-    let e = put_error(json!({"url": format!("{AUTH}/credentials")}), "http://127.0.0.1:9").await;
+    assert!(
+        e.to_string().contains("ResourceNotFoundException")
+            && e.to_string().contains("cognitoIdentityPoolId"),
+        "{e}"
+    );
+    let e = put_error(
+        json!({"url": format!("{AUTH}/credentials")}),
+        "http://127.0.0.1:9",
+    )
+    .await;
     assert_eq!(e.name(), "NetworkError");
     assert!(e.to_string().contains("http://127.0.0.1:9"), "{e}");
 
@@ -315,27 +451,51 @@ async fn bad_credentials_are_refused_before_any_request_with_the_reason() {
     js_sys::Reflect::set(&c, &"credentials".into(), &creds).unwrap();
     let producer = Producer::start(c).unwrap();
     let records = to_js(&json!([{"data": "x", "partitionKey": "never-sent"}]));
-    let err = JsFuture::from(producer.put_records(records)).await.expect_err("must fail");
+    let err = JsFuture::from(producer.put_records(records))
+        .await
+        .expect_err("must fail");
     let err: js_sys::Error = err.dyn_into().unwrap();
     assert_eq!(String::from(err.name()), "CredentialsError");
     assert!(String::from(err.message()).contains("backend said no"));
 
-    assert_eq!(unsigned_count().await, unsigned_before, "nothing was sent unsigned");
+    assert_eq!(
+        unsigned_count().await,
+        unsigned_before,
+        "nothing was sent unsigned"
+    );
 }
 
 #[wasm_bindgen_test]
 fn invalid_config_throws_an_error_naming_the_key() {
     let cases = [
-        (json!({"streamName": "bad name", "region": "us-east-1", "credentials": {"url": "/c"}}), "streamName"),
-        (json!({"streamName": "s", "region": "nowhere", "credentials": {"url": "/c"}}), "region"),
-        (json!({"streamName": "s", "region": "us-east-1"}), "credentials"),
-        (json!({"streamName": "s", "region": "us-east-1", "credentials": {"url": "/c"}, "endpoint": "http://example.com"}), "endpoint"),
+        (
+            json!({"streamName": "bad name", "region": "us-east-1", "credentials": {"url": "/c"}}),
+            "streamName",
+        ),
+        (
+            json!({"streamName": "s", "region": "nowhere", "credentials": {"url": "/c"}}),
+            "region",
+        ),
+        (
+            json!({"streamName": "s", "region": "us-east-1"}),
+            "credentials",
+        ),
+        (
+            json!({"streamName": "s", "region": "us-east-1", "credentials": {"url": "/c"}, "endpoint": "http://example.com"}),
+            "endpoint",
+        ),
     ];
     for (c, key) in cases {
         let err = Producer::start(to_js(&c)).err().expect("must throw");
         let err: js_sys::Error = err.dyn_into().unwrap();
         assert_eq!(String::from(err.name()), "ConfigError");
-        assert_eq!(js_sys::Reflect::get(&err, &"key".into()).unwrap().as_string().as_deref(), Some(key));
+        assert_eq!(
+            js_sys::Reflect::get(&err, &"key".into())
+                .unwrap()
+                .as_string()
+                .as_deref(),
+            Some(key)
+        );
         assert!(String::from(err.message()).contains(key));
     }
 }
@@ -344,10 +504,25 @@ fn invalid_config_throws_an_error_naming_the_key() {
 async fn credentials_near_expiry_are_refreshed_once_without_losing_requests() {
     let prefix = format!("refresh-{}-", run_id());
     // 25 s credentials sign for 10 s (15 s margin) and are refreshed after 5 s.
-    let c = config("general_stream", json!({"url": format!("{AUTH}/credentials?ttl=25")}));
-    let client = std::rc::Rc::new(Client::new(Config::from_json(&c, false).unwrap(), None).unwrap());
-    let first = Record { data: b"first", partition_key: &format!("{prefix}0"), explicit_hash_key: None };
-    assert_eq!(client.put_records(&[first]).await.unwrap().failed_record_count, 0);
+    let c = config(
+        "general_stream",
+        json!({"url": format!("{AUTH}/credentials?ttl=25")}),
+    );
+    let client =
+        std::rc::Rc::new(Client::new(Config::from_json(&c, false).unwrap(), None).unwrap());
+    let first = Record {
+        data: b"first",
+        partition_key: &format!("{prefix}0"),
+        explicit_hash_key: None,
+    };
+    assert_eq!(
+        client
+            .put_records(&[first])
+            .await
+            .unwrap()
+            .failed_record_count,
+        0
+    );
     assert_eq!(client.credentials.refreshes(), 1);
 
     gloo_timers::future::sleep(std::time::Duration::from_millis(5500)).await;
@@ -357,21 +532,50 @@ async fn credentials_near_expiry_are_refreshed_once_without_losing_requests() {
         let client = client.clone();
         let k = k.clone();
         async move {
-            let rec = Record { data: b"during-refresh", partition_key: &k, explicit_hash_key: None };
-            client.put_records(&[rec]).await.map(|o| o.failed_record_count)
+            let rec = Record {
+                data: b"during-refresh",
+                partition_key: &k,
+                explicit_hash_key: None,
+            };
+            client
+                .put_records(&[rec])
+                .await
+                .map(|o| o.failed_record_count)
         }
     });
     let results = futures_join_all(sends.collect()).await;
     assert!(results.iter().all(|r| matches!(r, Ok(0))), "{results:?}");
-    assert_eq!(client.credentials.refreshes(), 2, "exactly one refresh for three concurrent requests");
+    assert_eq!(
+        client.credentials.refreshes(),
+        2,
+        "exactly one refresh for three concurrent requests"
+    );
 
     // As the refreshed credentials come due in turn, later requests refresh them again.
     gloo_timers::future::sleep(std::time::Duration::from_millis(5500)).await;
-    let last = Record { data: b"last", partition_key: &format!("{prefix}4"), explicit_hash_key: None };
-    assert_eq!(client.put_records(&[last]).await.unwrap().failed_record_count, 0);
+    let last = Record {
+        data: b"last",
+        partition_key: &format!("{prefix}4"),
+        explicit_hash_key: None,
+    };
+    assert_eq!(
+        client
+            .put_records(&[last])
+            .await
+            .unwrap()
+            .failed_record_count,
+        0
+    );
     assert!(client.credentials.refreshes() >= 3);
-    let keys: Vec<String> = read_back("general_stream", &prefix).await.into_iter().map(|(k, _)| k).collect();
-    assert_eq!(keys, (0..=4).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>());
+    let keys: Vec<String> = read_back("general_stream", &prefix)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        keys,
+        (0..=4).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>()
+    );
 }
 
 /// Runs futures concurrently on the browser's event loop (no futures crate needed).
@@ -390,7 +594,9 @@ where
             Ok(JsValue::UNDEFINED)
         }));
     }
-    JsFuture::from(js_sys::Promise::all(&promises)).await.unwrap();
+    JsFuture::from(js_sys::Promise::all(&promises))
+        .await
+        .unwrap();
     let mut r = std::rc::Rc::try_unwrap(results).ok().unwrap().into_inner();
     r.sort_by_key(|(i, _)| *i);
     r.into_iter().map(|(_, v)| v).collect()

@@ -4,7 +4,7 @@
 use super::client::Client;
 use crate::config::Config;
 use crate::error::Error;
-use crate::request::Record;
+use crate::request::{OwnedRecord, Record};
 use crate::response::{PutRecordsOutput, RecordResult};
 use serde_json::{json, Value};
 use std::rc::Rc;
@@ -58,21 +58,37 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
 /// Reads a JavaScript config object: JSON for the core to check, plus the provider function.
 pub fn config_from_js(config: &JsValue) -> Result<(Config, Option<js_sys::Function>), Error> {
     if !config.is_object() {
-        return Err(Error::config("config", "must be an object such as { streamName, region, credentials }"));
+        return Err(Error::config(
+            "config",
+            "must be an object such as { streamName, region, credentials }",
+        ));
     }
-    let provider = get(&get(config, "credentials"), "provider").dyn_into::<js_sys::Function>().ok();
+    let provider = get(&get(config, "credentials"), "provider")
+        .dyn_into::<js_sys::Function>()
+        .ok();
     let text = js_sys::JSON::stringify(config)
         .ok()
         .and_then(|s| s.as_string())
-        .ok_or_else(|| Error::config("config", "cannot be read as JSON (does it hold a BigInt or a cycle?)"))?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| Error::config("config", e.to_string()))?;
+        .ok_or_else(|| {
+            Error::config(
+                "config",
+                "cannot be read as JSON (does it hold a BigInt or a cycle?)",
+            )
+        })?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| Error::config("config", e.to_string()))?;
     Ok((Config::from_json(&value, provider.is_some())?, provider))
 }
 
 /// Reads the records argument: an array of `{data, partitionKey, explicitHashKey?}`.
-fn records_from_js(records: &JsValue) -> Result<Vec<(Vec<u8>, String, Option<String>)>, Error> {
-    let invalid = |index: usize, message: &str| Error::InvalidRecord { index, message: message.to_string() };
-    let array = records.dyn_ref::<js_sys::Array>().ok_or_else(|| invalid(0, "records must be an array"))?;
+fn records_from_js(records: &JsValue) -> Result<Vec<OwnedRecord>, Error> {
+    let invalid = |index: usize, message: &str| Error::InvalidRecord {
+        index,
+        message: message.to_string(),
+    };
+    let array = records
+        .dyn_ref::<js_sys::Array>()
+        .ok_or_else(|| invalid(0, "records must be an array"))?;
     let mut out = Vec::with_capacity(array.length() as usize);
     for (i, r) in array.iter().enumerate() {
         let data = get(&r, "data");
@@ -83,16 +99,28 @@ fn records_from_js(records: &JsValue) -> Result<Vec<(Vec<u8>, String, Option<Str
         } else if let Some(b) = data.dyn_ref::<js_sys::ArrayBuffer>() {
             js_sys::Uint8Array::new(b).to_vec()
         } else {
-            return Err(invalid(i, "data must be a string, Uint8Array or ArrayBuffer"));
+            return Err(invalid(
+                i,
+                "data must be a string, Uint8Array or ArrayBuffer",
+            ));
         };
-        let key = get(&r, "partitionKey").as_string().ok_or_else(|| invalid(i, "partitionKey must be a string"))?;
+        let key = get(&r, "partitionKey")
+            .as_string()
+            .ok_or_else(|| invalid(i, "partitionKey must be a string"))?;
         let hash = get(&r, "explicitHashKey");
         let hash = if hash.is_undefined() || hash.is_null() {
             None
         } else {
-            Some(hash.as_string().ok_or_else(|| invalid(i, "explicitHashKey must be a decimal string"))?)
+            Some(
+                hash.as_string()
+                    .ok_or_else(|| invalid(i, "explicitHashKey must be a decimal string"))?,
+            )
         };
-        out.push((bytes, key, hash));
+        out.push(OwnedRecord {
+            data: bytes,
+            partition_key: key,
+            explicit_hash_key: hash,
+        });
     }
     Ok(out)
 }
@@ -102,8 +130,14 @@ fn output_to_js(out: &PutRecordsOutput) -> JsValue {
         .records
         .iter()
         .map(|r| match r {
-            RecordResult::Put { sequence_number, shard_id } => json!({"sequenceNumber": sequence_number, "shardId": shard_id}),
-            RecordResult::Failed { error_code, error_message } => {
+            RecordResult::Put {
+                sequence_number,
+                shard_id,
+            } => json!({"sequenceNumber": sequence_number, "shardId": shard_id}),
+            RecordResult::Failed {
+                error_code,
+                error_message,
+            } => {
                 json!({"errorCode": error_code.as_str(), "errorMessage": error_message})
             }
         })
@@ -124,21 +158,26 @@ impl Producer {
     pub fn start(config: JsValue) -> Result<Producer, JsValue> {
         let (config, provider) = config_from_js(&config).map_err(|e| to_js_error(&e))?;
         let client = Client::new(config, provider).map_err(|e| to_js_error(&e))?;
-        Ok(Producer { client: Rc::new(client) })
+        Ok(Producer {
+            client: Rc::new(client),
+        })
     }
 
     /// Sends one signed PutRecords request; resolves to the per-record results.
     #[wasm_bindgen(js_name = putRecords, unchecked_return_type = "Promise<PutRecordsResult>")]
-    pub fn put_records(&self, #[wasm_bindgen(unchecked_param_type = "PutRecordsInput[]")] records: JsValue) -> js_sys::Promise {
+    pub fn put_records(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PutRecordsInput[]")] records: JsValue,
+    ) -> js_sys::Promise {
         let client = self.client.clone();
         let parsed = records_from_js(&records);
         future_to_promise(async move {
             let owned = parsed.map_err(|e| to_js_error(&e))?;
-            let records: Vec<Record> = owned
-                .iter()
-                .map(|(d, k, h)| Record { data: d, partition_key: k, explicit_hash_key: h.as_deref() })
-                .collect();
-            let out = client.put_records(&records).await.map_err(|e| to_js_error(&e))?;
+            let records: Vec<Record> = owned.iter().map(OwnedRecord::as_record).collect();
+            let out = client
+                .put_records(&records)
+                .await
+                .map_err(|e| to_js_error(&e))?;
             Ok(output_to_js(&out))
         })
     }

@@ -23,8 +23,14 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: Config, provider: Option<js_sys::Function>) -> Result<Self, Error> {
-        let credentials = CredentialProvider::new(&config.credentials, provider, config.request_timeout_ms)?;
-        Ok(Client { config, credentials, clock_offset_ms: Cell::new(0), max_record_bytes: request::DEFAULT_MAX_RECORD_BYTES })
+        let credentials =
+            CredentialProvider::new(&config.credentials, provider, config.request_timeout_ms)?;
+        Ok(Client {
+            config,
+            credentials,
+            clock_offset_ms: Cell::new(0),
+            max_record_bytes: request::DEFAULT_MAX_RECORD_BYTES,
+        })
     }
 
     /// Sends one PutRecords request. Records are checked before any credentials are fetched.
@@ -44,7 +50,11 @@ impl Client {
         if (200..300).contains(&res.status) {
             Ok(res.body)
         } else {
-            Err(parse_error(res.status, &res.body, res.error_type.as_deref()))
+            Err(parse_error(
+                res.status,
+                &res.body,
+                res.error_type.as_deref(),
+            ))
         }
     }
 }

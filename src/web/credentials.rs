@@ -18,7 +18,11 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 enum Source {
     Url(String),
-    Cognito { pool: String, endpoint: String, identity: RefCell<Option<String>> },
+    Cognito {
+        pool: String,
+        endpoint: String,
+        identity: RefCell<Option<String>>,
+    },
     Provider(js_sys::Function),
 }
 
@@ -35,16 +39,32 @@ pub struct CredentialProvider {
 
 impl CredentialProvider {
     /// `provider` is the `credentials.provider` function when the source is `Provider`.
-    pub fn new(source: &CredentialsSource, provider: Option<js_sys::Function>, timeout_ms: u32) -> Result<Rc<Self>, Error> {
+    pub fn new(
+        source: &CredentialsSource,
+        provider: Option<js_sys::Function>,
+        timeout_ms: u32,
+    ) -> Result<Rc<Self>, Error> {
         let (source, label) = match source {
             CredentialsSource::Url(url) => (Source::Url(url.clone()), redact(url)),
-            CredentialsSource::Cognito { identity_pool_id, endpoint } => (
-                Source::Cognito { pool: identity_pool_id.clone(), endpoint: endpoint.clone(), identity: RefCell::new(None) },
+            CredentialsSource::Cognito {
+                identity_pool_id,
+                endpoint,
+            } => (
+                Source::Cognito {
+                    pool: identity_pool_id.clone(),
+                    endpoint: endpoint.clone(),
+                    identity: RefCell::new(None),
+                },
                 format!("Cognito identity pool {identity_pool_id}"),
             ),
             CredentialsSource::Provider => match provider {
                 Some(f) => (Source::Provider(f), "credentials.provider".to_string()),
-                None => return Err(Error::config("credentials.provider", "must be an async function")),
+                None => {
+                    return Err(Error::config(
+                        "credentials.provider",
+                        "must be an async function",
+                    ))
+                }
             },
         };
         Ok(Rc::new(CredentialProvider {
@@ -83,7 +103,10 @@ impl CredentialProvider {
             (Lookup::Stale(c), Some(_)) => Ok(c),
             (_, Some(e)) => Err(e),
             (Lookup::Fresh(c) | Lookup::Stale(c), None) => Ok(c),
-            (Lookup::Missing, None) => Err(Error::credentials(&self.label, "no usable credentials after a refresh")),
+            (Lookup::Missing, None) => Err(Error::credentials(
+                &self.label,
+                "no usable credentials after a refresh",
+            )),
         }
     }
 
@@ -118,7 +141,9 @@ impl CredentialProvider {
                     headers: vec![("accept".into(), "application/json".into())],
                     body: String::new(),
                 };
-                let res = send(&req, self.timeout_ms, Cookies::SameOrigin).await.map_err(|e| self.wrap(e))?;
+                let res = send(&req, self.timeout_ms, Cookies::SameOrigin)
+                    .await
+                    .map_err(|e| self.wrap(e))?;
                 if !(200..300).contains(&res.status) {
                     return Err(Error::credentials(
                         &self.label,
@@ -127,26 +152,37 @@ impl CredentialProvider {
                 }
                 core::parse_sts_json(&res.body, &self.label, now_ms())
             }
-            Source::Cognito { pool, endpoint, identity } => {
+            Source::Cognito {
+                pool,
+                endpoint,
+                identity,
+            } => {
                 let known = identity.borrow().clone();
                 let id = match known.clone() {
                     Some(id) => id,
                     None => {
-                        let body = self.cognito_call(core::cognito_get_id(endpoint, pool)).await?;
+                        let body = self
+                            .cognito_call(core::cognito_get_id(endpoint, pool))
+                            .await?;
                         let id = core::parse_cognito_identity_id(&body, &self.label)?;
                         *identity.borrow_mut() = Some(id.clone());
                         id
                     }
                 };
-                let answer = self.cognito_call(core::cognito_get_credentials(endpoint, &id)).await;
+                let answer = self
+                    .cognito_call(core::cognito_get_credentials(endpoint, &id))
+                    .await;
                 let body = match answer {
                     Err(Error::Credentials { .. }) if known.is_some() => {
                         // The cached identity may be gone: start over once with a new one.
                         *identity.borrow_mut() = None;
-                        let body = self.cognito_call(core::cognito_get_id(endpoint, pool)).await?;
+                        let body = self
+                            .cognito_call(core::cognito_get_id(endpoint, pool))
+                            .await?;
                         let id = core::parse_cognito_identity_id(&body, &self.label)?;
                         *identity.borrow_mut() = Some(id.clone());
-                        self.cognito_call(core::cognito_get_credentials(endpoint, &id)).await?
+                        self.cognito_call(core::cognito_get_credentials(endpoint, &id))
+                            .await?
                     }
                     other => other?,
                 };
@@ -154,7 +190,9 @@ impl CredentialProvider {
             }
             Source::Provider(f) => {
                 let returned = f.call0(&JsValue::NULL).map_err(|e| self.rejected(&e))?;
-                let value = JsFuture::from(js_sys::Promise::resolve(&returned)).await.map_err(|e| self.rejected(&e))?;
+                let value = JsFuture::from(js_sys::Promise::resolve(&returned))
+                    .await
+                    .map_err(|e| self.rejected(&e))?;
                 let json = js_sys::JSON::stringify(&value)
                     .ok()
                     .and_then(|s| s.as_string())
@@ -166,14 +204,22 @@ impl CredentialProvider {
 
     /// An unsigned Cognito Identity call (the guest flow needs no credentials).
     async fn cognito_call(&self, req: HttpRequest) -> Result<String, Error> {
-        let res = send(&req, self.timeout_ms, Cookies::Omit).await.map_err(|e| self.wrap(e))?;
+        let res = send(&req, self.timeout_ms, Cookies::Omit)
+            .await
+            .map_err(|e| self.wrap(e))?;
         if res.status == 200 {
             return Ok(res.body);
         }
         let e = parse_error(res.status, &res.body, res.error_type.as_deref());
         let what = match &e {
-            Error::Service { code: ServiceErrorCode::ResourceNotFound, .. } => " (check credentials.cognitoIdentityPoolId)",
-            Error::Service { code: ServiceErrorCode::NotAuthorized, .. } => " (allow unauthenticated identities in the identity pool)",
+            Error::Service {
+                code: ServiceErrorCode::ResourceNotFound,
+                ..
+            } => " (check credentials.cognitoIdentityPoolId)",
+            Error::Service {
+                code: ServiceErrorCode::NotAuthorized,
+                ..
+            } => " (allow unauthenticated identities in the identity pool)",
             _ => "",
         };
         Err(Error::credentials(&self.label, format!("{e}{what}")))
@@ -189,6 +235,9 @@ impl CredentialProvider {
             .map(|e| String::from(e.message()))
             .or_else(|| e.as_string())
             .unwrap_or_else(|| "no reason given".into());
-        Error::credentials(&self.label, format!("the provider function failed: {message}"))
+        Error::credentials(
+            &self.label,
+            format!("the provider function failed: {message}"),
+        )
     }
 }

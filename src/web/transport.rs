@@ -9,7 +9,9 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, Request, RequestCredentials, RequestInit, RequestMode, Response};
+use web_sys::{
+    AbortController, Headers, Request, RequestCredentials, RequestInit, RequestMode, Response,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -46,21 +48,27 @@ fn js_message(v: &JsValue) -> String {
 }
 
 /// Sends `req` and reads the whole answer, giving up after `timeout_ms`.
-pub async fn send(req: &HttpRequest, timeout_ms: u32, cookies: Cookies) -> Result<HttpResponse, Error> {
+pub async fn send(
+    req: &HttpRequest,
+    timeout_ms: u32,
+    cookies: Cookies,
+) -> Result<HttpResponse, Error> {
     let endpoint = redact(&req.url);
-    let network = |e: &JsValue| Error::Network {
+    let network = |e: &JsValue| {
+        Error::Network {
         endpoint: endpoint.clone(),
         message: format!(
             "{} (connection refused, DNS failure or blocked by CORS: check that the endpoint is reachable and allows this origin)",
             js_message(e)
         ),
+    }
     };
     let controller = AbortController::new().map_err(|e| network(&e))?;
     let headers = Headers::new().map_err(|e| network(&e))?;
     for (name, value) in &req.headers {
-        headers
-            .append(name, value)
-            .map_err(|_| Error::Signing { message: format!("header {name} has a value the browser refuses") })?;
+        headers.append(name, value).map_err(|_| Error::Signing {
+            message: format!("header {name} has a value the browser refuses"),
+        })?;
     }
     let init = RequestInit::new();
     init.set_method(req.method);
@@ -85,15 +93,29 @@ pub async fn send(req: &HttpRequest, timeout_ms: u32, cookies: Cookies) -> Resul
     });
     let fail = |e: JsValue| {
         if timed_out.get() {
-            Error::Timeout { endpoint: endpoint.clone(), after_ms: timeout_ms }
+            Error::Timeout {
+                endpoint: endpoint.clone(),
+                after_ms: timeout_ms,
+            }
         } else {
             network(&e)
         }
     };
-    let response: Response = JsFuture::from(global_fetch(&request)).await.map_err(&fail)?.unchecked_into();
+    let response: Response = JsFuture::from(global_fetch(&request))
+        .await
+        .map_err(&fail)?
+        .unchecked_into();
     let text = response.text().map_err(&fail)?;
-    let body = JsFuture::from(text).await.map_err(&fail)?.as_string().unwrap_or_default();
+    let body = JsFuture::from(text)
+        .await
+        .map_err(&fail)?
+        .as_string()
+        .unwrap_or_default();
     timer.cancel();
     let error_type = response.headers().get("x-amzn-errortype").ok().flatten();
-    Ok(HttpResponse { status: response.status(), body, error_type })
+    Ok(HttpResponse {
+        status: response.status(),
+        body,
+        error_type,
+    })
 }
