@@ -193,27 +193,30 @@ pub fn parse_provider_json(
     )
 }
 
-/// Cognito Identity `GetId` for an unauthenticated (guest) identity; sent unsigned.
-pub fn cognito_get_id(endpoint: &str, identity_pool_id: &str) -> HttpRequest {
-    let mut body = String::from("{\"IdentityPoolId\":");
-    push_json_str(&mut body, identity_pool_id);
+/// An unsigned Cognito Identity call whose body is one string field.
+fn cognito_request(endpoint: &str, operation: &str, field: &str, value: &str) -> HttpRequest {
+    let mut body = format!("{{\"{field}\":");
+    push_json_str(&mut body, value);
     body.push('}');
     HttpRequest::aws_json(
         format!("{endpoint}/"),
-        "AWSCognitoIdentityService.GetId",
+        &format!("AWSCognitoIdentityService.{operation}"),
         body,
     )
 }
 
+/// Cognito Identity `GetId` for an unauthenticated (guest) identity; sent unsigned.
+pub fn cognito_get_id(endpoint: &str, identity_pool_id: &str) -> HttpRequest {
+    cognito_request(endpoint, "GetId", "IdentityPoolId", identity_pool_id)
+}
+
 /// Cognito Identity `GetCredentialsForIdentity` for a guest identity; sent unsigned.
 pub fn cognito_get_credentials(endpoint: &str, identity_id: &str) -> HttpRequest {
-    let mut body = String::from("{\"IdentityId\":");
-    push_json_str(&mut body, identity_id);
-    body.push('}');
-    HttpRequest::aws_json(
-        format!("{endpoint}/"),
-        "AWSCognitoIdentityService.GetCredentialsForIdentity",
-        body,
+    cognito_request(
+        endpoint,
+        "GetCredentialsForIdentity",
+        "IdentityId",
+        identity_id,
     )
 }
 

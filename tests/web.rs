@@ -444,7 +444,26 @@ async fn bad_credentials_are_refused_before_any_request_with_the_reason() {
     assert_eq!(e.name(), "NetworkError");
     assert!(e.to_string().contains("http://127.0.0.1:9"), "{e}");
 
-    // A provider function that rejects, or resolves to long-lived keys.
+    // A credential endpoint slower than requestTimeoutMs is given up on, and says so.
+    let mut c = config(
+        "general_stream",
+        json!({"url": format!("{AUTH}/__test/slow?ms=5000")}),
+    );
+    c["requestTimeoutMs"] = json!(300);
+    let client = Client::new(Config::from_json(&c, false).unwrap(), None).unwrap();
+    let rec = Record {
+        data: b"x",
+        partition_key: "never-sent",
+        explicit_hash_key: None,
+    };
+    let e = client.put_records(&[rec]).await.expect_err("must time out");
+    assert_eq!(e.name(), "CredentialsError");
+    assert!(
+        e.to_string().contains("within 300 ms (requestTimeoutMs)"),
+        "{e}"
+    );
+
+    // A provider function that rejects.
     let c = to_js(&config("general_stream", json!({})));
     let creds = js_sys::Object::new();
     js_sys::Reflect::set(&creds, &"provider".into(), &make_failing_provider()).unwrap();

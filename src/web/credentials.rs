@@ -160,14 +160,7 @@ impl CredentialProvider {
                 let known = identity.borrow().clone();
                 let id = match known.clone() {
                     Some(id) => id,
-                    None => {
-                        let body = self
-                            .cognito_call(core::cognito_get_id(endpoint, pool))
-                            .await?;
-                        let id = core::parse_cognito_identity_id(&body, &self.label)?;
-                        *identity.borrow_mut() = Some(id.clone());
-                        id
-                    }
+                    None => self.new_identity(endpoint, pool, identity).await?,
                 };
                 let answer = self
                     .cognito_call(core::cognito_get_credentials(endpoint, &id))
@@ -175,12 +168,7 @@ impl CredentialProvider {
                 let body = match answer {
                     Err(Error::Credentials { .. }) if known.is_some() => {
                         // The cached identity may be gone: start over once with a new one.
-                        *identity.borrow_mut() = None;
-                        let body = self
-                            .cognito_call(core::cognito_get_id(endpoint, pool))
-                            .await?;
-                        let id = core::parse_cognito_identity_id(&body, &self.label)?;
-                        *identity.borrow_mut() = Some(id.clone());
+                        let id = self.new_identity(endpoint, pool, identity).await?;
                         self.cognito_call(core::cognito_get_credentials(endpoint, &id))
                             .await?
                     }
@@ -200,6 +188,21 @@ impl CredentialProvider {
                 core::parse_provider_json(&json, &self.label, now_ms())
             }
         }
+    }
+
+    /// A new guest identity from `GetId`, remembered for the next refresh.
+    async fn new_identity(
+        &self,
+        endpoint: &str,
+        pool: &str,
+        identity: &RefCell<Option<String>>,
+    ) -> Result<String, Error> {
+        let body = self
+            .cognito_call(core::cognito_get_id(endpoint, pool))
+            .await?;
+        let id = core::parse_cognito_identity_id(&body, &self.label)?;
+        *identity.borrow_mut() = Some(id.clone());
+        Ok(id)
     }
 
     /// An unsigned Cognito Identity call (the guest flow needs no credentials).

@@ -60,6 +60,11 @@ export class AuthServer {
       return json(req, res, 200, this.vend(scope, ttl));
     }
     if (req.method === 'GET' && url.pathname === '/__test/vend') return this.brokenVend(req, res, url.searchParams.get('mode'));
+    if (req.method === 'GET' && url.pathname === '/__test/slow') {
+      // Answers good credentials only after `ms` milliseconds (at most 30 s), for timeout tests.
+      await new Promise((r) => setTimeout(r, Math.min(30000, Number(url.searchParams.get('ms')) || 0)));
+      return json(req, res, 200, this.vend('write'));
+    }
     if (req.method === 'GET' && url.pathname === '/__stack/readback') {
       return json(req, res, 200, await this.readBack(url.searchParams.get('stream') || STREAM));
     }
