@@ -16,7 +16,216 @@ pub const KEYS: &[&str] = &[
     "endpoint",
     "credentials",
     "requestTimeoutMs",
+    "flushIntervalMs",
+    "maxBatchRecords",
+    "maxBatchBytes",
+    "maxRecordBytes",
+    "maxBufferedRecords",
+    "maxBufferedBytes",
+    "mousemoveMaxPerSecond",
+    "recordTtlMs",
+    "partitionKey",
+    "capture",
+    "target",
+    "onStats",
+    "onError",
+    "onDrop",
 ];
+
+/// Callback keys: functions, which the shell reads itself (they do not survive JSON).
+pub const CALLBACK_KEYS: &[&str] = &["onStats", "onError", "onDrop"];
+
+/// How records are given partition keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionKeyMode {
+    /// The page load's session id: one session's records keep their order (one shard).
+    Session,
+    /// A random key per record: spreads load evenly, no ordering.
+    Random,
+}
+
+/// How the producer batches, buffers and captures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub flush_interval_ms: u64,
+    pub max_batch_records: usize,
+    pub max_batch_bytes: usize,
+    pub max_record_bytes: usize,
+    pub max_buffered_records: usize,
+    pub max_buffered_bytes: usize,
+    pub mousemove_max_per_second: u32,
+    pub record_ttl_ms: u64,
+    pub partition_key: PartitionKeyMode,
+    /// Mouse events captured automatically; empty for none.
+    pub capture: Vec<crate::capture::EventKind>,
+    /// A CSS selector for the element to listen on; `None` for the whole document.
+    pub target: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            flush_interval_ms: 1_000,
+            max_batch_records: 500,
+            max_batch_bytes: 1024 * 1024,
+            max_record_bytes: crate::request::DEFAULT_MAX_RECORD_BYTES,
+            max_buffered_records: 10_000,
+            max_buffered_bytes: 5 * 1024 * 1024,
+            mousemove_max_per_second: 30,
+            record_ttl_ms: 60_000,
+            partition_key: PartitionKeyMode::Session,
+            capture: crate::capture::EventKind::ALL.to_vec(),
+            target: None,
+        }
+    }
+}
+
+/// An integer setting within `min..=max`, or its default when absent.
+fn int_setting(
+    obj: &Map<String, Value>,
+    key: &str,
+    range: (u64, u64),
+    default: u64,
+    unit: &str,
+) -> Result<u64, Error> {
+    let (min, max) = range;
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(v) if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 => Ok(v as u64),
+            _ => Err(Error::config(
+                key,
+                format!("{n} is out of range: use a whole number from {min} to {max} ({unit})"),
+            )),
+        },
+        Some(other) => Err(Error::config(
+            key,
+            format!("must be a number ({unit}), got {}", type_name(other)),
+        )),
+    }
+}
+
+fn capture_setting(v: Option<&Value>) -> Result<Vec<crate::capture::EventKind>, Error> {
+    use crate::capture::EventKind;
+    match v {
+        None | Some(Value::Null) | Some(Value::Bool(true)) => Ok(EventKind::ALL.to_vec()),
+        Some(Value::Bool(false)) => Ok(Vec::new()),
+        Some(Value::Array(items)) => {
+            let mut kinds = Vec::new();
+            for item in items {
+                let kind = item.as_str().and_then(EventKind::parse).ok_or_else(|| {
+                    Error::config("capture", format!("{item} is not a captured event: use mousemove, mousedown, mouseup, click, wheel"))
+                })?;
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            Ok(kinds)
+        }
+        Some(other) => Err(Error::config(
+            "capture",
+            format!(
+                "must be an array of event names or false, got {}",
+                type_name(other)
+            ),
+        )),
+    }
+}
+
+impl Settings {
+    /// Reads the batching, buffering and capture keys.
+    pub fn from_json(obj: &Map<String, Value>) -> Result<Settings, Error> {
+        const MIB: u64 = 1024 * 1024;
+        let d = Settings::default();
+        let partition_key = match opt_string(obj, "partitionKey", "partitionKey")? {
+            None | Some("session") => PartitionKeyMode::Session,
+            Some("random") => PartitionKeyMode::Random,
+            Some(other) => {
+                return Err(Error::config(
+                    "partitionKey",
+                    format!("{other:?} is not allowed: use \"session\" or \"random\" (or give one per record)"),
+                ))
+            }
+        };
+        let target = match opt_string(obj, "target", "target")? {
+            Some("") => return Err(Error::config("target", "must be a CSS selector, not empty")),
+            other => other.map(str::to_string),
+        };
+        let settings = Settings {
+            flush_interval_ms: int_setting(
+                obj,
+                "flushIntervalMs",
+                (10, 600_000),
+                d.flush_interval_ms,
+                "ms",
+            )?,
+            max_batch_records: int_setting(obj, "maxBatchRecords", (1, 500), 500, "records")?
+                as usize,
+            max_batch_bytes: int_setting(obj, "maxBatchBytes", (1024, 10 * MIB), MIB, "bytes")?
+                as usize,
+            max_record_bytes: int_setting(obj, "maxRecordBytes", (1, 10 * MIB), MIB, "bytes")?
+                as usize,
+            max_buffered_records: int_setting(
+                obj,
+                "maxBufferedRecords",
+                (1, 1_000_000),
+                10_000,
+                "records",
+            )? as usize,
+            max_buffered_bytes: int_setting(
+                obj,
+                "maxBufferedBytes",
+                (1024, 256 * MIB),
+                5 * MIB,
+                "bytes",
+            )? as usize,
+            mousemove_max_per_second: int_setting(
+                obj,
+                "mousemoveMaxPerSecond",
+                (1, 1000),
+                30,
+                "events per second",
+            )? as u32,
+            record_ttl_ms: int_setting(
+                obj,
+                "recordTtlMs",
+                (1000, 86_400_000),
+                d.record_ttl_ms,
+                "ms",
+            )?,
+            partition_key,
+            capture: capture_setting(obj.get("capture"))?,
+            target,
+        };
+        if settings.max_record_bytes > settings.max_batch_bytes {
+            return Err(Error::config(
+                "maxBatchBytes",
+                format!(
+                    "{} is below maxRecordBytes ({}): a request must fit the largest record",
+                    settings.max_batch_bytes, settings.max_record_bytes
+                ),
+            ));
+        }
+        if settings.max_buffered_bytes < settings.max_record_bytes {
+            return Err(Error::config(
+                "maxBufferedBytes",
+                format!(
+                    "{} is below maxRecordBytes ({}): the buffer must hold the largest record",
+                    settings.max_buffered_bytes, settings.max_record_bytes
+                ),
+            ));
+        }
+        for key in CALLBACK_KEYS {
+            if let Some(v) = obj.get(*key).filter(|v| !v.is_null()) {
+                return Err(Error::config(
+                    key,
+                    format!("must be a function, got {}", type_name(v)),
+                ));
+            }
+        }
+        Ok(settings)
+    }
+}
 
 /// Keys accepted inside `credentials`.
 pub const CREDENTIALS_KEYS: &[&str] = &[
@@ -66,6 +275,7 @@ pub struct Config {
     pub endpoint: String,
     pub credentials: CredentialsSource,
     pub request_timeout_ms: u32,
+    pub settings: Settings,
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -416,14 +626,117 @@ impl Config {
             }
         };
         let credentials = parse_credentials(obj.get("credentials"), provider_is_function)?;
+        let settings = Settings::from_json(obj)?;
         Ok(Config {
             stream,
             region,
             endpoint,
             credentials,
             request_timeout_ms,
+            settings,
         })
     }
+}
+
+/// The script tag's `data-*` attributes and the config keys they set. Numbers are parsed;
+/// `data-capture` is a comma-separated list or `none`.
+pub const ATTRIBUTES: &[(&str, &str)] = &[
+    ("data-stream", "streamName"),
+    ("data-stream-arn", "streamArn"),
+    ("data-region", "region"),
+    ("data-endpoint", "endpoint"),
+    ("data-credentials-url", "credentials.url"),
+    (
+        "data-cognito-identity-pool-id",
+        "credentials.cognitoIdentityPoolId",
+    ),
+    ("data-cognito-endpoint", "credentials.cognitoEndpoint"),
+    ("data-request-timeout-ms", "requestTimeoutMs"),
+    ("data-flush-interval-ms", "flushIntervalMs"),
+    ("data-max-batch-records", "maxBatchRecords"),
+    ("data-max-batch-bytes", "maxBatchBytes"),
+    ("data-max-record-bytes", "maxRecordBytes"),
+    ("data-max-buffered-records", "maxBufferedRecords"),
+    ("data-max-buffered-bytes", "maxBufferedBytes"),
+    ("data-mousemove-max-per-second", "mousemoveMaxPerSecond"),
+    ("data-record-ttl-ms", "recordTtlMs"),
+    ("data-partition-key", "partitionKey"),
+    ("data-capture", "capture"),
+    ("data-target", "target"),
+];
+
+fn attribute_of(key: &str) -> Option<&'static str> {
+    let key = if key == "credentials" {
+        "credentials.url"
+    } else {
+        key
+    };
+    ATTRIBUTES.iter().find(|(_, k)| *k == key).map(|(a, _)| *a)
+}
+
+/// Builds and checks a config from a script tag's `data-*` attributes; errors name the
+/// attribute (`data-region`, ...), not the config key.
+pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
+    let mut root = Map::new();
+    let mut creds = Map::new();
+    for (name, value) in attrs {
+        if !name.starts_with("data-") {
+            continue;
+        }
+        let key = ATTRIBUTES
+            .iter()
+            .find(|(a, _)| a == name)
+            .map(|(_, k)| *k)
+            .ok_or_else(|| {
+                let known: Vec<&str> = ATTRIBUTES.iter().map(|(a, _)| *a).collect();
+                Error::config(
+                    name,
+                    format!("unknown attribute; allowed: {}", known.join(", ")),
+                )
+            })?;
+        let numeric =
+            key.ends_with("Ms") || key.starts_with("max") || key == "mousemoveMaxPerSecond";
+        let v = if numeric {
+            let n: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| Error::config(name, format!("{value:?} is not a number")))?;
+            serde_json::Number::from_f64(n)
+                .map(Value::Number)
+                .ok_or_else(|| Error::config(name, "must be a finite number"))?
+        } else if key == "capture" {
+            match value.trim() {
+                "none" | "false" => Value::Bool(false),
+                list => Value::Array(
+                    list.split(',')
+                        .map(|s| Value::String(s.trim().to_string()))
+                        .filter(|v| v != "")
+                        .collect(),
+                ),
+            }
+        } else {
+            Value::String(value.clone())
+        };
+        match key.strip_prefix("credentials.") {
+            Some(k) => creds.insert(k.to_string(), v),
+            None => root.insert(key.to_string(), v),
+        };
+    }
+    if !creds.is_empty() {
+        root.insert("credentials".into(), Value::Object(creds));
+    }
+    Config::from_json(&Value::Object(root), false).map_err(|e| match e {
+        Error::Config { key, message } => {
+            let attr = attribute_of(&key).unwrap_or("data-stream");
+            let message = if key == "credentials" {
+                "give data-credentials-url or data-cognito-identity-pool-id (temporary credentials only)".to_string()
+            } else {
+                message.replace("streamName or streamArn", "data-stream or data-stream-arn")
+            };
+            Error::Config { key: attr.to_string(), message }
+        }
+        other => other,
+    })
 }
 
 #[cfg(test)]
@@ -593,6 +906,168 @@ mod tests {
         no_region.as_object_mut().unwrap().remove("region");
         assert_eq!(err_key(&no_region).0, "region");
         assert_eq!(err_key(&json!("general_stream")).0, "config");
+    }
+
+    #[test]
+    fn producer_settings_have_defaults_and_ranges() {
+        let c = Config::from_json(&base(), false).unwrap();
+        assert_eq!(c.settings, Settings::default());
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (
+                with("flushIntervalMs", json!(0)),
+                "flushIntervalMs",
+                "10 to 600000",
+            ),
+            (
+                with("maxBatchRecords", json!(501)),
+                "maxBatchRecords",
+                "1 to 500",
+            ),
+            (
+                with("maxBatchRecords", json!(1.5)),
+                "maxBatchRecords",
+                "whole number",
+            ),
+            (
+                with("maxBatchBytes", json!(11 * 1024 * 1024)),
+                "maxBatchBytes",
+                "10485760",
+            ),
+            (
+                with("maxBatchBytes", json!(2048)),
+                "maxBatchBytes",
+                "below maxRecordBytes",
+            ),
+            (
+                with("maxBufferedRecords", json!("lots")),
+                "maxBufferedRecords",
+                "must be a number",
+            ),
+            (
+                with("mousemoveMaxPerSecond", json!(0)),
+                "mousemoveMaxPerSecond",
+                "1 to 1000",
+            ),
+            (
+                with("partitionKey", json!("user")),
+                "partitionKey",
+                "session",
+            ),
+            (
+                with("capture", json!(["mousemove", "keydown"])),
+                "capture",
+                "keydown",
+            ),
+            (with("capture", json!("all")), "capture", "array"),
+            (with("target", json!("")), "target", "CSS selector"),
+            (with("onDrop", json!("log")), "onDrop", "function"),
+        ];
+        for (v, key, words) in cases {
+            let (k, message) = err_key(&v);
+            assert_eq!(k, key, "{v}");
+            assert!(
+                message.contains(words),
+                "{key}: {message:?} should mention {words:?}"
+            );
+        }
+        let mut v = base();
+        v["capture"] = json!(["click", "click", "wheel"]);
+        v["partitionKey"] = json!("random");
+        v["maxBatchBytes"] = json!(65536);
+        v["maxRecordBytes"] = json!(65536);
+        let c = Config::from_json(&v, false).unwrap();
+        use crate::capture::EventKind;
+        assert_eq!(c.settings.capture, vec![EventKind::Click, EventKind::Wheel]);
+        assert_eq!(c.settings.partition_key, PartitionKeyMode::Random);
+        assert_eq!(c.settings.max_batch_bytes, 65536);
+        assert!(Config::from_json(&with("capture", json!(false)), false)
+            .unwrap()
+            .settings
+            .capture
+            .is_empty());
+    }
+
+    #[test]
+    fn script_tag_attributes_become_a_config_and_errors_name_the_attribute() {
+        let attrs = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let c = from_attributes(&attrs(&[
+            ("type", "module"),
+            ("src", "/kinesis-browser-producer.js"),
+            ("data-stream", "general_stream"),
+            ("data-region", "us-east-1"),
+            ("data-endpoint", "http://127.0.0.1:4566"),
+            ("data-credentials-url", "/credentials"),
+            ("data-flush-interval-ms", "250"),
+            ("data-capture", "click, wheel"),
+        ]))
+        .unwrap();
+        assert_eq!(c.stream, Stream::Name("general_stream".into()));
+        assert_eq!(c.credentials, CredentialsSource::Url("/credentials".into()));
+        assert_eq!(c.settings.flush_interval_ms, 250);
+        assert_eq!(c.settings.capture.len(), 2);
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[
+                    ("data-stream", "general_stream"),
+                    ("data-region", "mars"),
+                    ("data-credentials-url", "/c"),
+                ],
+                "data-region",
+            ),
+            (
+                &[
+                    ("data-stream", "bad stream"),
+                    ("data-region", "us-east-1"),
+                    ("data-credentials-url", "/c"),
+                ],
+                "data-stream",
+            ),
+            (
+                &[("data-region", "us-east-1"), ("data-credentials-url", "/c")],
+                "data-stream",
+            ),
+            (
+                &[("data-stream", "s"), ("data-region", "us-east-1")],
+                "data-credentials-url",
+            ),
+            (
+                &[
+                    ("data-stream", "s"),
+                    ("data-region", "us-east-1"),
+                    ("data-credentials-url", "/c"),
+                    ("data-flush-interval-ms", "soon"),
+                ],
+                "data-flush-interval-ms",
+            ),
+            (
+                &[
+                    ("data-stream", "s"),
+                    ("data-region", "us-east-1"),
+                    ("data-credentials-url", "/c"),
+                    ("data-strem", "x"),
+                ],
+                "data-strem",
+            ),
+            (
+                &[
+                    ("data-stream", "s"),
+                    ("data-region", "us-east-1"),
+                    ("data-cognito-identity-pool-id", "nope"),
+                ],
+                "data-cognito-identity-pool-id",
+            ),
+        ];
+        for (pairs, attr) in cases {
+            match from_attributes(&attrs(pairs)) {
+                Err(Error::Config { key, message }) => assert_eq!(key, *attr, "{message}"),
+                other => panic!("{pairs:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

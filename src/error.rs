@@ -53,6 +53,22 @@ impl Error {
         }
     }
 
+    /// Whether sending the same records again may succeed: throttling, service faults,
+    /// network trouble, credentials that a refresh may fix, a clock that an offset may fix.
+    /// Configuration errors (AccessDenied, ResourceNotFound, Validation, ...) are not.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Network { .. } | Error::Timeout { .. } | Error::MalformedResponse { .. } => true,
+            Error::Credentials { .. } => true,
+            Error::Service {
+                code,
+                message,
+                status,
+            } => code.is_retryable() || *status >= 500 || is_clock_skew(message),
+            Error::Config { .. } | Error::InvalidRecord { .. } | Error::Signing { .. } => false,
+        }
+    }
+
     pub(crate) fn config(key: &str, message: impl Into<String>) -> Self {
         Error::Config {
             key: key.to_string(),
@@ -130,7 +146,27 @@ pub enum ServiceErrorCode {
     Other(String),
 }
 
+/// "Signature expired: ..." or "Signature not yet current: ...": the clock is off.
+pub fn is_clock_skew(message: &str) -> bool {
+    message.contains("Signature expired") || message.contains("Signature not yet current")
+}
+
 impl ServiceErrorCode {
+    /// Codes worth retrying as such (per-record codes included).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::ProvisionedThroughputExceeded
+                | Self::LimitExceeded
+                | Self::KmsThrottling
+                | Self::InternalFailure
+                | Self::ServiceUnavailable
+                | Self::TooManyRequests
+                | Self::ExpiredToken
+                | Self::UnrecognizedClient
+        )
+    }
+
     /// Parses a `__type` value; AWS may prefix it with a namespace (`...#ExpiredTokenException`).
     pub fn parse(raw: &str) -> Self {
         let name = raw.rsplit('#').next().unwrap_or(raw);

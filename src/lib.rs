@@ -14,9 +14,11 @@
 #![forbid(unsafe_code)]
 
 pub mod base64;
+pub mod capture;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod producer;
 pub mod request;
 pub mod response;
 pub mod signing;

@@ -1,16 +1,13 @@
 //! The JavaScript API. Exported methods are thin: they convert values at the boundary and
 //! hand the work to [`Client`], never holding a borrow across an `await`.
 
-use super::client::Client;
 use crate::config::Config;
 use crate::error::Error;
-use crate::request::{OwnedRecord, Record};
+use crate::request::OwnedRecord;
 use crate::response::{PutRecordsOutput, RecordResult};
 use serde_json::{json, Value};
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -24,6 +21,15 @@ export interface CredentialsConfig {
   /** An async function resolving to {accessKeyId, secretAccessKey, sessionToken, expiration}. */
   provider?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date | string | number }>;
 }
+export type CapturedEvent = "mousemove" | "mousedown" | "mouseup" | "click" | "wheel";
+export interface ProducerStats {
+  recordsReceived: number; recordsPending: number; recordsPut: number; kinesisRecordsPut: number;
+  putRecordsRequests: number; errorsByCode: Record<string, number>; retries: number;
+  dropsByReason: Record<string, number>; recordsDropped: number; mousemoveCoalesced: number;
+  requestLatencyMs: { last: number; mean: number; max: number };
+  bufferingTimeMs: { last: number; mean: number; max: number };
+}
+export interface DropReport { reason: "bufferFull" | "oversize" | "invalid" | "rejected" | "expired" | "closed"; count: number; type: string; code: string | null }
 export interface ProducerConfig {
   streamName?: string;
   streamArn?: string;
@@ -33,6 +39,31 @@ export interface ProducerConfig {
   credentials: CredentialsConfig;
   /** Default 6000. */
   requestTimeoutMs?: number;
+  /** Send when the oldest buffered record has waited this long. Default 1000. */
+  flushIntervalMs?: number;
+  /** Records per PutRecords request, 1-500. Default 500. */
+  maxBatchRecords?: number;
+  /** Bytes (data + partition keys) per request, up to 10 MiB. Default 1 MiB. */
+  maxBatchBytes?: number;
+  /** Largest record (data + partition key). Default 1 MiB. */
+  maxRecordBytes?: number;
+  /** Buffer bound in records. Default 10000. */
+  maxBufferedRecords?: number;
+  /** Buffer bound in bytes. Default 5 MiB. */
+  maxBufferedBytes?: number;
+  /** mousemove records per second at most. Default 30. */
+  mousemoveMaxPerSecond?: number;
+  /** Records not delivered within this are dropped (reason "expired"). Default 60000. */
+  recordTtlMs?: number;
+  /** Default "session". */
+  partitionKey?: "session" | "random";
+  /** Mouse events captured; false for none. Default all five. */
+  capture?: CapturedEvent[] | false;
+  /** CSS selector of the element to listen on. Default the whole document. */
+  target?: string;
+  onStats?: (stats: ProducerStats) => void;
+  onError?: (error: Error & { code: string }) => void;
+  onDrop?: (drop: DropReport) => void;
 }
 export interface PutRecordsInput { data: string | Uint8Array | ArrayBuffer; partitionKey: string; explicitHashKey?: string }
 export type PutRecordsResultEntry = { sequenceNumber: string; shardId: string } | { errorCode: string; errorMessage: string };
@@ -81,7 +112,7 @@ pub fn config_from_js(config: &JsValue) -> Result<(Config, Option<js_sys::Functi
 }
 
 /// Reads the records argument: an array of `{data, partitionKey, explicitHashKey?}`.
-fn records_from_js(records: &JsValue) -> Result<Vec<OwnedRecord>, Error> {
+pub(crate) fn records_from_js(records: &JsValue) -> Result<Vec<OwnedRecord>, Error> {
     let invalid = |index: usize, message: &str| Error::InvalidRecord {
         index,
         message: message.to_string(),
@@ -125,7 +156,7 @@ fn records_from_js(records: &JsValue) -> Result<Vec<OwnedRecord>, Error> {
     Ok(out)
 }
 
-fn output_to_js(out: &PutRecordsOutput) -> JsValue {
+pub(crate) fn output_to_js(out: &PutRecordsOutput) -> JsValue {
     let records: Vec<Value> = out
         .records
         .iter()
@@ -144,49 +175,6 @@ fn output_to_js(out: &PutRecordsOutput) -> JsValue {
         .collect();
     let v = json!({"failedRecordCount": out.failed_record_count, "records": records});
     js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
-}
-
-/// A producer for one Kinesis stream.
-#[wasm_bindgen]
-pub struct Producer {
-    client: Rc<Client>,
-}
-
-#[wasm_bindgen]
-impl Producer {
-    /// Checks `config` and returns a producer; throws an `Error` naming the bad key.
-    pub fn start(config: JsValue) -> Result<Producer, JsValue> {
-        let (config, provider) = config_from_js(&config).map_err(|e| to_js_error(&e))?;
-        let client = Client::new(config, provider).map_err(|e| to_js_error(&e))?;
-        Ok(Producer {
-            client: Rc::new(client),
-        })
-    }
-
-    /// Sends one signed PutRecords request; resolves to the per-record results.
-    #[wasm_bindgen(js_name = putRecords, unchecked_return_type = "Promise<PutRecordsResult>")]
-    pub fn put_records(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PutRecordsInput[]")] records: JsValue,
-    ) -> js_sys::Promise {
-        let client = self.client.clone();
-        let parsed = records_from_js(&records);
-        future_to_promise(async move {
-            let owned = parsed.map_err(|e| to_js_error(&e))?;
-            let records: Vec<Record> = owned.iter().map(OwnedRecord::as_record).collect();
-            let out = client
-                .put_records(&records)
-                .await
-                .map_err(|e| to_js_error(&e))?;
-            Ok(output_to_js(&out))
-        })
-    }
-
-    /// The stream's name.
-    #[wasm_bindgen(getter, js_name = streamName)]
-    pub fn stream_name(&self) -> String {
-        self.client.config.stream.name().to_string()
-    }
 }
 
 /// This module's version.

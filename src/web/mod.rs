@@ -5,6 +5,7 @@
 pub mod api;
 pub mod client;
 pub mod credentials;
+pub mod producer;
 pub mod transport;
 
 /// The browser's clock, in epoch milliseconds.

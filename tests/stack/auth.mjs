@@ -70,7 +70,12 @@ export class AuthServer {
     }
     if (req.method === 'GET' && url.pathname === '/__stack/requests') {
       const akid = url.searchParams.get('accessKeyId');
-      const log = akid ? this.frontDoor.log.filter((e) => e.accessKeyId === akid) : this.frontDoor.log.slice(-1000);
+      const key = url.searchParams.get('partitionKey');
+      const log = akid
+        ? this.frontDoor.log.filter((e) => e.accessKeyId === akid)
+        : key
+          ? this.frontDoor.log.filter((e) => e.partitionKeys && e.partitionKeys.includes(key))
+          : this.frontDoor.log.slice(-1000);
       return json(req, res, 200, { counters: this.frontDoor.counters, auth: this.counters, log });
     }
     if (req.method === 'POST' && url.pathname === '/') return this.cognito(req, res);

@@ -135,7 +135,12 @@ export class FrontDoor {
       } catch {
         throw new AwsError(400, 'SerializationException', 'Start of structure or map found where not expected');
       }
-      entry.records = Array.isArray(input.Records) ? input.Records.length : undefined;
+      if (Array.isArray(input.Records)) {
+        entry.records = input.Records.length;
+        // What the API counts against its limits: data bytes plus partition key bytes.
+        entry.payloadBytes = input.Records.reduce((n, r) => n + Buffer.from(String(r.Data || ''), 'base64').length + Buffer.byteLength(String(r.PartitionKey || '')), 0);
+        entry.partitionKeys = [...new Set(input.Records.map((r) => r.PartitionKey))].slice(0, 5);
+      }
       const stream = this.streamOf(input, operation);
       entry.stream = stream;
       const action = `kinesis:${operation}`;

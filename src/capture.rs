@@ -1,0 +1,340 @@
+//! What a captured event becomes: the versioned record schema (documented in the README),
+//! and the mousemove coalescer that keeps a fast mouse from flooding the page or the stream.
+//!
+//! In scope: event data, JSON encoding, coalescing by time. Out of scope: listening to the
+//! browser (the shell does), batching (see `producer`).
+
+use crate::request::push_json_str;
+use crate::time::EpochMillis;
+
+/// The record schema version written in every record as `"v"`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The mouse events captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    MouseMove,
+    MouseDown,
+    MouseUp,
+    Click,
+    Wheel,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 5] = [
+        Self::MouseMove,
+        Self::MouseDown,
+        Self::MouseUp,
+        Self::Click,
+        Self::Wheel,
+    ];
+
+    /// The DOM event type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MouseMove => "mousemove",
+            Self::MouseDown => "mousedown",
+            Self::MouseUp => "mouseup",
+            Self::Click => "click",
+            Self::Wheel => "wheel",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One mouse event as the shell read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MouseSample {
+    pub kind: EventKind,
+    pub client_x: f64,
+    pub client_y: f64,
+    pub page_x: f64,
+    pub page_y: f64,
+    pub buttons: u16,
+    pub button: i16,
+    /// `mouse`, `pen` or `touch` when the event is a PointerEvent (click is, in Chromium).
+    pub pointer_type: Option<String>,
+    /// Wheel deltas (x, y, z) and deltaMode.
+    pub wheel: Option<(f64, f64, f64, u32)>,
+}
+
+/// Where the page is when an event happens.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageContext {
+    pub path: String,
+    pub viewport_width: u32,
+    pub viewport_height: u32,
+}
+
+/// The envelope every record carries, so any consumer can order records, detect loss
+/// (gaps in `seq`) and duplicates (a repeated `sid` + `seq`).
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    pub session_id: &'a str,
+    pub seq: u64,
+    pub time: EpochMillis,
+    pub page: &'a PageContext,
+}
+
+fn push_num(out: &mut String, key: &str, v: f64) {
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":");
+    if v.is_finite() {
+        // Integers print without a fraction; sub-pixel positions keep two decimals.
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            out.push_str(&(v as i64).to_string());
+        } else {
+            out.push_str(&((v * 100.0).round() / 100.0).to_string());
+        }
+    } else {
+        out.push('0');
+    }
+}
+
+fn push_envelope(out: &mut String, env: &Envelope<'_>, kind: &str) {
+    out.push_str("{\"v\":");
+    out.push_str(&SCHEMA_VERSION.to_string());
+    out.push_str(",\"sid\":");
+    push_json_str(out, env.session_id);
+    out.push_str(",\"seq\":");
+    out.push_str(&env.seq.to_string());
+    out.push_str(",\"t\":");
+    out.push_str(&env.time.to_string());
+    out.push_str(",\"type\":");
+    push_json_str(out, kind);
+    out.push_str(",\"path\":");
+    push_json_str(out, &env.page.path);
+    out.push_str(",\"vw\":");
+    out.push_str(&env.page.viewport_width.to_string());
+    out.push_str(",\"vh\":");
+    out.push_str(&env.page.viewport_height.to_string());
+}
+
+/// The JSON record of a mouse event (schema v1).
+pub fn encode_mouse(env: &Envelope<'_>, s: &MouseSample) -> String {
+    let mut out = String::with_capacity(200);
+    push_envelope(&mut out, env, s.kind.as_str());
+    push_num(&mut out, "x", s.client_x);
+    push_num(&mut out, "y", s.client_y);
+    push_num(&mut out, "px", s.page_x);
+    push_num(&mut out, "py", s.page_y);
+    out.push_str(",\"buttons\":");
+    out.push_str(&s.buttons.to_string());
+    if s.kind != EventKind::MouseMove {
+        out.push_str(",\"button\":");
+        out.push_str(&s.button.to_string());
+    }
+    if let Some(pt) = &s.pointer_type {
+        out.push_str(",\"pointer\":");
+        push_json_str(&mut out, pt);
+    }
+    if let Some((dx, dy, dz, mode)) = s.wheel {
+        push_num(&mut out, "dx", dx);
+        push_num(&mut out, "dy", dy);
+        push_num(&mut out, "dz", dz);
+        out.push_str(",\"dm\":");
+        out.push_str(&mode.to_string());
+    }
+    out.push('}');
+    out
+}
+
+/// The JSON record of an app event: the envelope with `"type":"app"` and the app's object
+/// (already JSON) under `"data"`.
+pub fn encode_app(env: &Envelope<'_>, data_json: &str) -> String {
+    let mut out = String::with_capacity(120 + data_json.len());
+    push_envelope(&mut out, env, "app");
+    out.push_str(",\"data\":");
+    out.push_str(data_json);
+    out.push('}');
+    out
+}
+
+/// Keeps mousemove to at most `max_per_second`: the first move after a quiet interval goes
+/// at once, later ones within the interval replace each other and the latest goes out when
+/// the interval ends, so the last position is never lost.
+#[derive(Debug, Clone)]
+pub struct Coalescer {
+    interval_ms: u64,
+    last_emit: Option<EpochMillis>,
+    pending: Option<(MouseSample, EpochMillis)>,
+    coalesced: u64,
+}
+
+impl Coalescer {
+    pub fn new(max_per_second: u32) -> Self {
+        Coalescer {
+            interval_ms: 1000 / u64::from(max_per_second.max(1)),
+            last_emit: None,
+            pending: None,
+            coalesced: 0,
+        }
+    }
+
+    /// A mousemove at `now`: `Some` if it goes out now.
+    pub fn handle_move(
+        &mut self,
+        sample: MouseSample,
+        now: EpochMillis,
+    ) -> Option<(MouseSample, EpochMillis)> {
+        match self.last_emit {
+            Some(last) if now < last + self.interval_ms => {
+                if self.pending.replace((sample, now)).is_some() {
+                    self.coalesced += 1;
+                }
+                None
+            }
+            _ if self.pending.is_none() => {
+                self.last_emit = Some(now);
+                Some((sample, now))
+            }
+            _ => {
+                // A pending move is older than this one: this one replaces it and goes now.
+                self.coalesced += 1;
+                self.pending = None;
+                self.last_emit = Some(now);
+                Some((sample, now))
+            }
+        }
+    }
+
+    /// When the pending move is due, if there is one.
+    pub fn poll_timeout(&self) -> Option<EpochMillis> {
+        self.pending
+            .as_ref()
+            .map(|_| self.last_emit.unwrap_or(0) + self.interval_ms)
+    }
+
+    /// The pending move if it is due at `now`.
+    pub fn handle_timeout(&mut self, now: EpochMillis) -> Option<(MouseSample, EpochMillis)> {
+        match self.poll_timeout() {
+            Some(due) if now >= due => {
+                self.last_emit = Some(now);
+                self.pending.take()
+            }
+            _ => None,
+        }
+    }
+
+    /// The pending move, whatever the time (before another event kind, or on flush).
+    pub fn take_pending(&mut self) -> Option<(MouseSample, EpochMillis)> {
+        self.pending.take()
+    }
+
+    /// How many moves were replaced by a later one.
+    pub fn coalesced(&self) -> u64 {
+        self.coalesced
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn sample(kind: EventKind, x: f64) -> MouseSample {
+        MouseSample {
+            kind,
+            client_x: x,
+            client_y: 20.5,
+            page_x: x,
+            page_y: 520.25,
+            buttons: 1,
+            button: 0,
+            pointer_type: None,
+            wheel: None,
+        }
+    }
+
+    #[test]
+    fn records_follow_schema_v1() {
+        let page = PageContext {
+            path: "/shop?\"q\"".into(),
+            viewport_width: 1280,
+            viewport_height: 720,
+        };
+        let env = Envelope {
+            session_id: "3f2c",
+            seq: 7,
+            time: 1_795_704_302_000,
+            page: &page,
+        };
+        let mut click = sample(EventKind::Click, 10.0);
+        click.pointer_type = Some("mouse".into());
+        let v: Value = serde_json::from_str(&encode_mouse(&env, &click)).unwrap();
+        assert_eq!(
+            v,
+            json!({"v": 1, "sid": "3f2c", "seq": 7, "t": 1_795_704_302_000u64, "type": "click", "path": "/shop?\"q\"",
+                   "vw": 1280, "vh": 720, "x": 10, "y": 20.5, "px": 10, "py": 520.25, "buttons": 1, "button": 0,
+                   "pointer": "mouse"})
+        );
+        let mut wheel = sample(EventKind::Wheel, 1.0 / 3.0);
+        wheel.wheel = Some((0.0, -120.0, 0.0, 0));
+        let v: Value = serde_json::from_str(&encode_mouse(&env, &wheel)).unwrap();
+        assert_eq!(
+            (v["x"].clone(), v["dy"].clone(), v["dm"].clone()),
+            (json!(0.33), json!(-120), json!(0))
+        );
+        let v: Value =
+            serde_json::from_str(&encode_mouse(&env, &sample(EventKind::MouseMove, f64::NAN)))
+                .unwrap();
+        assert_eq!(v["x"], 0);
+        assert!(v.get("button").is_none());
+        let v: Value = serde_json::from_str(&encode_app(&env, r#"{"cart":3}"#)).unwrap();
+        assert_eq!(
+            (v["type"].clone(), v["data"].clone()),
+            (json!("app"), json!({"cart": 3}))
+        );
+    }
+
+    #[test]
+    fn a_flood_of_moves_is_coalesced_to_the_rate_keeping_the_latest() {
+        let mut c = Coalescer::new(10); // one per 100 ms
+        let mut out = Vec::new();
+        // 1000 Hz for two seconds.
+        // (time it went out, the sample, the time it happened)
+        for ms in 0..2000u64 {
+            if let Some((s, t)) = c.handle_timeout(ms) {
+                out.push((ms, s, t));
+            }
+            if let Some((s, t)) = c.handle_move(sample(EventKind::MouseMove, ms as f64), ms) {
+                out.push((ms, s, t));
+            }
+        }
+        let due = c.poll_timeout().unwrap();
+        let (s, t) = c.handle_timeout(due).unwrap();
+        out.push((due, s, t));
+        assert!(out.len() <= 21, "{} moves for 2 s at 10/s", out.len());
+        assert!(out.len() >= 19);
+        assert_eq!(
+            out.last().unwrap().1.client_x,
+            1999.0,
+            "the last position survives"
+        );
+        for w in out.windows(2) {
+            assert!(
+                w[1].0 >= w[0].0 + 100,
+                "went out at {} then {}",
+                w[0].0,
+                w[1].0
+            );
+            assert!(w[1].2 > w[0].2, "in order");
+        }
+        assert_eq!(c.coalesced() as usize + out.len(), 2000);
+    }
+
+    #[test]
+    fn a_slow_mouse_is_not_delayed() {
+        let mut c = Coalescer::new(30);
+        for i in 0..10u64 {
+            assert!(c
+                .handle_move(sample(EventKind::MouseMove, i as f64), i * 200)
+                .is_some());
+        }
+        assert_eq!(c.poll_timeout(), None);
+    }
+}

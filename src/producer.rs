@@ -1,0 +1,961 @@
+//! The producer's core: a bounded buffer of encoded records, the flush triggers, what to do
+//! with each request's outcome, and the counters. Sans-IO in the quinn-proto manner: inputs
+//! come in through `handle_*`/`record_*` with the time, outputs go out through `poll_*`.
+//!
+//! Calling order for a shell: feed events (`handle_mouse`, `record_app`); after every input
+//! and every wake-up call `handle_timeout(now)`, then `poll_batch(now)` and send what it
+//! returns; give the outcome to `handle_result`; sleep until `poll_timeout()`. Drain
+//! `take_drops`/`take_errors` to tell the page.
+//!
+//! In scope: ordering, limits, drop policy, retry decisions and backoff, stats. Out of
+//! scope: I/O, timers, the browser, signing.
+
+use crate::capture::{
+    encode_app, encode_mouse, Coalescer, Envelope, EventKind, MouseSample, PageContext,
+};
+use crate::config::{PartitionKeyMode, Settings};
+use crate::error::Error;
+use crate::response::{PutRecordsOutput, RecordResult};
+use crate::time::EpochMillis;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Backoff after a failed request: full jitter over `BASE * 2^failures`, capped.
+const BACKOFF_BASE_MS: u64 = 100;
+const BACKOFF_CAP_MS: u64 = 5_000;
+
+/// One record waiting to be put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buffered {
+    pub seq: u64,
+    /// `None` for app records.
+    pub kind: Option<EventKind>,
+    pub data: Vec<u8>,
+    pub partition_key: String,
+    pub captured_at: EpochMillis,
+    pub attempts: u32,
+}
+
+impl Buffered {
+    /// What the API counts against its limits: data plus partition key.
+    pub fn size(&self) -> usize {
+        self.data.len() + self.partition_key.len()
+    }
+
+    fn kind_name(&self) -> &'static str {
+        self.kind.map_or("app", EventKind::as_str)
+    }
+}
+
+/// Records taken for one PutRecords request; give it back to [`Producer::handle_result`].
+#[derive(Debug)]
+pub struct Batch {
+    pub records: Vec<Buffered>,
+    pub taken_at: EpochMillis,
+}
+
+/// Why a record was dropped instead of put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DropReason {
+    /// The buffer was full (oldest mousemove evicted, or the new record refused).
+    BufferFull,
+    /// Partition key plus data over `maxRecordBytes`.
+    Oversize,
+    /// An unusable partition key or explicit hash key.
+    Invalid,
+    /// Kinesis refused it for good (AccessDenied, ResourceNotFound, Validation, ...).
+    Rejected,
+    /// Not delivered within `recordTtlMs`.
+    Expired,
+    /// Recorded after `close()`.
+    Closed,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BufferFull => "bufferFull",
+            Self::Oversize => "oversize",
+            Self::Invalid => "invalid",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// A drop to report to the page: never silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropReport {
+    pub reason: DropReason,
+    pub count: u64,
+    /// The event type (`mousemove`, ..., `app`) of the first record dropped.
+    pub kind: &'static str,
+    /// The error code behind a `Rejected` drop.
+    pub code: Option<String>,
+}
+
+/// last / mean / max of a duration in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timing {
+    pub last: u64,
+    pub max: u64,
+    total: u64,
+    count: u64,
+}
+
+impl Timing {
+    fn add(&mut self, ms: u64) {
+        self.last = ms;
+        self.max = self.max.max(ms);
+        self.total += ms;
+        self.count += 1;
+    }
+
+    pub fn mean(&self) -> u64 {
+        self.total.checked_div(self.count).unwrap_or(0)
+    }
+}
+
+/// KPL-style counters. `records_received == records_put + records_pending + dropped`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub records_received: u64,
+    pub records_pending: u64,
+    pub records_put: u64,
+    pub kinesis_records_put: u64,
+    pub put_records_requests: u64,
+    pub errors_by_code: BTreeMap<String, u64>,
+    pub retries: u64,
+    pub drops_by_reason: BTreeMap<&'static str, u64>,
+    pub mousemove_coalesced: u64,
+    pub request_latency_ms: Timing,
+    pub buffering_time_ms: Timing,
+}
+
+impl Stats {
+    /// Every record dropped, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.drops_by_reason.values().sum()
+    }
+}
+
+/// The producer's state. See the module docs for the calling order.
+#[derive(Debug)]
+pub struct Producer {
+    settings: Settings,
+    session_id: String,
+    next_seq: u64,
+    rng: u64,
+    page: PageContext,
+    coalescer: Coalescer,
+    buffer: VecDeque<Buffered>,
+    buffered_bytes: usize,
+    moves_buffered: usize,
+    /// (records, bytes, lowest seq) of the request in flight.
+    in_flight: Option<(usize, usize, u64)>,
+    flush_upto: u64,
+    not_before: EpochMillis,
+    failures: u32,
+    closed: bool,
+    stats: Stats,
+    drops: Vec<DropReport>,
+    errors: Vec<Error>,
+}
+
+impl Producer {
+    /// `session_id` names this page load; `seed` drives random keys and jitter.
+    pub fn new(settings: Settings, session_id: String, seed: u64) -> Self {
+        Producer {
+            coalescer: Coalescer::new(settings.mousemove_max_per_second),
+            settings,
+            session_id,
+            next_seq: 0,
+            rng: seed | 1,
+            page: PageContext::default(),
+            buffer: VecDeque::new(),
+            buffered_bytes: 0,
+            moves_buffered: 0,
+            in_flight: None,
+            flush_upto: 0,
+            not_before: 0,
+            failures: 0,
+            closed: false,
+            stats: Stats::default(),
+            drops: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Where the page is (path, viewport), written into the records that follow.
+    pub fn set_page(&mut self, page: PageContext) {
+        self.page = page;
+    }
+
+    fn random(&mut self) -> u64 {
+        // xorshift64*: enough for partition keys and jitter, seeded by the shell.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn default_key(&mut self) -> String {
+        match self.settings.partition_key {
+            PartitionKeyMode::Session => self.session_id.clone(),
+            PartitionKeyMode::Random => format!("{:016x}{:016x}", self.random(), self.random()),
+        }
+    }
+
+    fn report_drop(
+        &mut self,
+        reason: DropReason,
+        kind: &'static str,
+        count: u64,
+        code: Option<String>,
+    ) {
+        if count == 0 {
+            return;
+        }
+        *self
+            .stats
+            .drops_by_reason
+            .entry(reason.as_str())
+            .or_default() += count;
+        match self.drops.last_mut() {
+            Some(d) if d.reason == reason && d.kind == kind && d.code == code => d.count += count,
+            _ => self.drops.push(DropReport {
+                reason,
+                count,
+                kind,
+                code,
+            }),
+        }
+    }
+
+    /// A mouse event at `now`. Moves go through the coalescer; another kind first lets a
+    /// pending move out, so records keep the order the events happened in.
+    pub fn handle_mouse(&mut self, sample: MouseSample, now: EpochMillis) {
+        if self.closed {
+            return;
+        }
+        if sample.kind == EventKind::MouseMove {
+            if let Some((s, t)) = self.coalescer.handle_move(sample, now) {
+                self.push_mouse(s, t, now);
+            }
+        } else {
+            if let Some((s, t)) = self.coalescer.take_pending() {
+                self.push_mouse(s, t, now);
+            }
+            self.push_mouse(sample, now, now);
+        }
+        self.stats.mousemove_coalesced = self.coalescer.coalesced();
+    }
+
+    fn push_mouse(&mut self, sample: MouseSample, at: EpochMillis, now: EpochMillis) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let env = Envelope {
+            session_id: &self.session_id,
+            seq,
+            time: at,
+            page: &self.page,
+        };
+        let data = encode_mouse(&env, &sample).into_bytes();
+        let partition_key = self.default_key();
+        let record = Buffered {
+            seq,
+            kind: Some(sample.kind),
+            data,
+            partition_key,
+            captured_at: now,
+            attempts: 0,
+        };
+        self.stats.records_received += 1;
+        if record.size() > self.settings.max_record_bytes {
+            self.report_drop(DropReason::Oversize, record.kind_name(), 1, None);
+            return;
+        }
+        self.push(record);
+    }
+
+    /// An app record: `data_json` is the app's object as JSON. Returns its sequence number,
+    /// or an error (counted as a drop) if it cannot be sent.
+    pub fn record_app(
+        &mut self,
+        data_json: &str,
+        partition_key: Option<&str>,
+        now: EpochMillis,
+    ) -> Result<u64, Error> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.stats.records_received += 1;
+        let refuse = |me: &mut Self, reason: DropReason, message: String| {
+            me.report_drop(reason, "app", 1, None);
+            Err(Error::InvalidRecord {
+                index: seq as usize,
+                message,
+            })
+        };
+        if self.closed {
+            return refuse(
+                self,
+                DropReason::Closed,
+                "the producer is closed; start a new one".into(),
+            );
+        }
+        let partition_key = match partition_key {
+            Some(k) => {
+                let chars = k.chars().count();
+                if chars == 0 || chars > crate::request::MAX_PARTITION_KEY_CHARS {
+                    return refuse(
+                        self,
+                        DropReason::Invalid,
+                        format!("partition key has {chars} characters; it must have 1 to 256"),
+                    );
+                }
+                k.to_string()
+            }
+            None => self.default_key(),
+        };
+        let env = Envelope {
+            session_id: &self.session_id,
+            seq,
+            time: now,
+            page: &self.page,
+        };
+        let data = encode_app(&env, data_json).into_bytes();
+        let record = Buffered {
+            seq,
+            kind: None,
+            data,
+            partition_key,
+            captured_at: now,
+            attempts: 0,
+        };
+        if record.size() > self.settings.max_record_bytes {
+            let message = format!(
+                "{} bytes (record + partition key) is over maxRecordBytes ({}); send less per record",
+                record.size(),
+                self.settings.max_record_bytes
+            );
+            return refuse(self, DropReason::Oversize, message);
+        }
+        self.push(record);
+        Ok(seq)
+    }
+
+    fn pending_counts(&self) -> (usize, usize) {
+        let (n, b, _) = self.in_flight.unwrap_or((0, 0, 0));
+        (self.buffer.len() + n, self.buffered_bytes + b)
+    }
+
+    /// Appends a record, making room first: the oldest buffered mousemove goes, else the new
+    /// record is refused. Records in flight count against the bounds too.
+    fn push(&mut self, record: Buffered) {
+        let size = record.size();
+        loop {
+            let (n, bytes) = self.pending_counts();
+            if n < self.settings.max_buffered_records
+                && bytes + size <= self.settings.max_buffered_bytes
+            {
+                break;
+            }
+            let oldest_move = if self.moves_buffered > 0 {
+                self.buffer
+                    .iter()
+                    .position(|r| r.kind == Some(EventKind::MouseMove))
+            } else {
+                None
+            };
+            match oldest_move.and_then(|i| self.buffer.remove(i)) {
+                Some(evicted) => {
+                    self.forget(&evicted);
+                    self.report_drop(DropReason::BufferFull, "mousemove", 1, None);
+                }
+                None => {
+                    self.report_drop(DropReason::BufferFull, record.kind_name(), 1, None);
+                    return;
+                }
+            }
+        }
+        self.remember(&record);
+        self.buffer.push_back(record);
+    }
+
+    fn remember(&mut self, r: &Buffered) {
+        self.buffered_bytes += r.size();
+        if r.kind == Some(EventKind::MouseMove) {
+            self.moves_buffered += 1;
+        }
+    }
+
+    fn forget(&mut self, r: &Buffered) {
+        self.buffered_bytes -= r.size();
+        if r.kind == Some(EventKind::MouseMove) {
+            self.moves_buffered -= 1;
+        }
+    }
+
+    /// Asks for everything recorded so far to be sent now; returns the watermark for
+    /// [`Producer::is_flushed`].
+    pub fn flush(&mut self, now: EpochMillis) -> u64 {
+        if let Some((s, t)) = self.coalescer.take_pending() {
+            self.push_mouse(s, t, now);
+        }
+        self.flush_upto = self.next_seq;
+        self.not_before = self.not_before.min(now);
+        self.next_seq
+    }
+
+    /// Stops taking records and flushes what is buffered.
+    pub fn close(&mut self, now: EpochMillis) -> u64 {
+        let upto = self.flush(now);
+        self.closed = true;
+        upto
+    }
+
+    /// Whether every record below `upto` has been put or dropped.
+    pub fn is_flushed(&self, upto: u64) -> bool {
+        self.buffer.front().is_none_or(|r| r.seq >= upto)
+            && self.in_flight.is_none_or(|(_, _, low)| low >= upto)
+    }
+
+    /// When the shell should call `handle_timeout` and `poll_batch` next.
+    pub fn poll_timeout(&self) -> Option<EpochMillis> {
+        let mut next = self.coalescer.poll_timeout();
+        let mut at = |t: EpochMillis| next = Some(next.map_or(t, |n: EpochMillis| n.min(t)));
+        if let Some(oldest) = self.buffer.front() {
+            at(oldest.captured_at + self.settings.record_ttl_ms);
+            if self.in_flight.is_none() {
+                let due = if self.batch_full() || self.flush_upto > oldest.seq || self.closed {
+                    0
+                } else {
+                    oldest.captured_at + self.settings.flush_interval_ms
+                };
+                at(due.max(self.not_before));
+            }
+        }
+        next
+    }
+
+    fn batch_full(&self) -> bool {
+        self.buffer.len() >= self.settings.max_batch_records
+            || self.buffered_bytes >= self.settings.max_batch_bytes
+    }
+
+    /// Lets a due mousemove out and drops records past their time to live.
+    pub fn handle_timeout(&mut self, now: EpochMillis) {
+        if let Some((s, t)) = self.coalescer.handle_timeout(now) {
+            self.push_mouse(s, t, now);
+        }
+        // The head holds the oldest records (retries go back to the head), so expiry only
+        // ever looks there: O(1) per call when nothing expires.
+        let ttl = self.settings.record_ttl_ms;
+        while self
+            .buffer
+            .front()
+            .is_some_and(|r| now >= r.captured_at + ttl)
+        {
+            if let Some(r) = self.buffer.pop_front() {
+                self.forget(&r);
+                self.report_drop(DropReason::Expired, r.kind_name(), 1, None);
+            }
+        }
+    }
+
+    /// A batch to send now, if a trigger fires: a full batch (records or bytes), the oldest
+    /// record's wait reaching `flushIntervalMs`, `flush()`, or `close()`. One at a time.
+    pub fn poll_batch(&mut self, now: EpochMillis) -> Option<Batch> {
+        if self.in_flight.is_some() || now < self.not_before {
+            return None;
+        }
+        let oldest = self.buffer.front()?;
+        let waited = oldest.captured_at;
+        let due = self.batch_full()
+            || self.flush_upto > oldest.seq
+            || self.closed
+            || now >= waited + self.settings.flush_interval_ms;
+        if !due {
+            return None;
+        }
+        let mut records = Vec::new();
+        let mut bytes = 0;
+        while let Some(next) = self.buffer.front() {
+            let full = records.len() >= self.settings.max_batch_records
+                || (!records.is_empty() && bytes + next.size() > self.settings.max_batch_bytes);
+            if full {
+                break;
+            }
+            let r = self.buffer.pop_front()?;
+            self.forget(&r);
+            bytes += r.size();
+            records.push(r);
+        }
+        let low = records.iter().map(|r| r.seq).min().unwrap_or(u64::MAX);
+        self.in_flight = Some((records.len(), bytes, low));
+        self.stats.buffering_time_ms.add(now.saturating_sub(waited));
+        Some(Batch {
+            records,
+            taken_at: now,
+        })
+    }
+
+    /// The outcome of a batch: put records are counted, retryable failures go back to the
+    /// head of the buffer in their order, others are dropped as `Rejected` and reported.
+    pub fn handle_result(
+        &mut self,
+        batch: Batch,
+        result: Result<PutRecordsOutput, Error>,
+        now: EpochMillis,
+    ) {
+        self.in_flight = None;
+        self.stats.put_records_requests += 1;
+        self.stats
+            .request_latency_ms
+            .add(now.saturating_sub(batch.taken_at));
+        let mut retry = Vec::new();
+        let result = match result {
+            Ok(out) if out.records.len() != batch.records.len() => Err(Error::MalformedResponse {
+                endpoint: String::new(),
+                message: format!(
+                    "{} results for {} records",
+                    out.records.len(),
+                    batch.records.len()
+                ),
+            }),
+            other => other,
+        };
+        match result {
+            Ok(out) => {
+                for (record, outcome) in batch.records.into_iter().zip(out.records) {
+                    match outcome {
+                        RecordResult::Put { .. } => {
+                            self.stats.records_put += 1;
+                            self.stats.kinesis_records_put += 1;
+                        }
+                        RecordResult::Failed { error_code, .. } => {
+                            *self
+                                .stats
+                                .errors_by_code
+                                .entry(error_code.as_str().to_string())
+                                .or_default() += 1;
+                            if error_code.is_retryable() {
+                                retry.push(record);
+                            } else {
+                                self.report_drop(
+                                    DropReason::Rejected,
+                                    record.kind_name(),
+                                    1,
+                                    Some(error_code.as_str().into()),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                *self
+                    .stats
+                    .errors_by_code
+                    .entry(e.code().to_string())
+                    .or_default() += 1;
+                if e.is_retryable() {
+                    retry = batch.records;
+                } else if let Some(first) = batch.records.first() {
+                    let kind = first.kind_name();
+                    self.report_drop(
+                        DropReason::Rejected,
+                        kind,
+                        batch.records.len() as u64,
+                        Some(e.code().to_string()),
+                    );
+                }
+                self.errors.push(e);
+            }
+        }
+        if retry.is_empty() {
+            self.failures = 0;
+            self.not_before = now;
+        } else {
+            self.failures = (self.failures + 1).min(20);
+            let ceiling = (BACKOFF_BASE_MS << self.failures.min(16)).min(BACKOFF_CAP_MS);
+            self.not_before = now + self.random() % (ceiling + 1);
+            self.stats.retries += retry.len() as u64;
+            for mut r in retry.into_iter().rev() {
+                r.attempts += 1;
+                self.remember(&r);
+                self.buffer.push_front(r);
+            }
+        }
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.records_pending = self.pending_counts().0 as u64;
+        s
+    }
+
+    /// Drops since the last call, merged by reason and kind.
+    pub fn take_drops(&mut self) -> Vec<DropReport> {
+        std::mem::take(&mut self.drops)
+    }
+
+    /// Request errors since the last call.
+    pub fn take_errors(&mut self) -> Vec<Error> {
+        std::mem::take(&mut self.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ServiceErrorCode;
+    use serde_json::Value;
+
+    fn settings() -> Settings {
+        Settings {
+            capture: EventKind::ALL.to_vec(),
+            ..Settings::default()
+        }
+    }
+
+    fn mouse(kind: EventKind, x: f64) -> MouseSample {
+        MouseSample {
+            kind,
+            client_x: x,
+            client_y: 1.0,
+            page_x: x,
+            page_y: 1.0,
+            buttons: 0,
+            button: 0,
+            pointer_type: None,
+            wheel: None,
+        }
+    }
+
+    fn ok_all(batch: &Batch) -> Result<PutRecordsOutput, Error> {
+        Ok(PutRecordsOutput {
+            failed_record_count: 0,
+            records: batch
+                .records
+                .iter()
+                .map(|_| RecordResult::Put {
+                    sequence_number: "1".into(),
+                    shard_id: "shardId-0".into(),
+                })
+                .collect(),
+            encryption_type: None,
+        })
+    }
+
+    fn seqs(batch: &Batch) -> Vec<u64> {
+        batch.records.iter().map(|r| r.seq).collect()
+    }
+
+    fn balanced(p: &Producer) {
+        let s = p.stats();
+        assert_eq!(
+            s.records_received,
+            s.records_put + s.records_pending + s.dropped(),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn flushes_on_count_bytes_interval_flush_and_close() {
+        let mut p = Producer::new(settings(), "sid".into(), 7);
+        for _ in 0..1200 {
+            p.record_app("{}", None, 0).unwrap();
+        }
+        let b1 = p.poll_batch(0).expect("500 records trigger at once");
+        assert_eq!(b1.records.len(), 500);
+        assert!(p.poll_batch(0).is_none(), "one request at a time");
+        // A response that does not account for every record loses none: they are retried.
+        p.handle_result(
+            b1,
+            Ok(PutRecordsOutput {
+                failed_record_count: 0,
+                records: vec![],
+                encryption_type: None,
+            }),
+            5,
+        );
+        assert_eq!(p.stats().records_pending, 1200);
+        balanced(&p);
+        let b1 = p.poll_batch(300).unwrap();
+        assert_eq!(seqs(&b1)[..3], [0, 1, 2]);
+        let ok = ok_all(&b1);
+        p.handle_result(b1, ok, 5);
+        let b2 = p.poll_batch(5).unwrap();
+        assert_eq!(b2.records.len(), 500);
+        let ok = ok_all(&b2);
+        p.handle_result(b2, ok, 6);
+        assert!(p.poll_batch(6).is_none(), "200 left: wait for the interval");
+        assert_eq!(p.poll_timeout(), Some(1000));
+        let b3 = p.poll_batch(1000).unwrap();
+        assert_eq!(b3.records.len(), 200);
+        let ok = ok_all(&b3);
+        p.handle_result(b3, ok, 1001);
+        assert_eq!(
+            (p.stats().records_put, p.stats().records_pending),
+            (1200, 0)
+        );
+        balanced(&p);
+
+        // Byte cap: records of ~3 KB under a 10 KB cap go three at a time.
+        let mut s = settings();
+        s.max_batch_bytes = 10_000;
+        s.max_record_bytes = 10_000;
+        let mut p = Producer::new(s, "sid".into(), 7);
+        let big = format!("\"{}\"", "x".repeat(3000));
+        for _ in 0..10 {
+            p.record_app(&big, None, 0).unwrap();
+        }
+        let b = p.poll_batch(0).expect("over the byte cap: send now");
+        assert_eq!(b.records.len(), 3);
+        assert!(b.records.iter().map(Buffered::size).sum::<usize>() <= 10_000);
+
+        // flush() and close() send at once whatever is there.
+        let mut p = Producer::new(settings(), "sid".into(), 7);
+        p.record_app("1", None, 0).unwrap();
+        assert!(p.poll_batch(1).is_none());
+        let upto = p.flush(1);
+        let b = p.poll_batch(1).unwrap();
+        assert!(!p.is_flushed(upto));
+        let ok = ok_all(&b);
+        p.handle_result(b, ok, 2);
+        assert!(p.is_flushed(upto));
+        p.record_app("2", None, 3).unwrap();
+        let upto = p.close(3);
+        assert!(p.poll_batch(3).is_some());
+        assert!(!p.is_flushed(upto));
+        let e = p.record_app("3", None, 4).unwrap_err();
+        assert!(e.to_string().contains("closed"));
+        assert_eq!(p.stats().drops_by_reason["closed"], 1);
+    }
+
+    #[test]
+    fn sequence_numbers_have_no_gaps_and_records_carry_them() {
+        let mut p = Producer::new(settings(), "session-1".into(), 7);
+        p.set_page(PageContext {
+            path: "/".into(),
+            viewport_width: 800,
+            viewport_height: 600,
+        });
+        p.handle_mouse(mouse(EventKind::MouseMove, 1.0), 0);
+        p.handle_mouse(mouse(EventKind::MouseMove, 2.0), 5); // coalesced, pending
+        p.handle_mouse(mouse(EventKind::Click, 3.0), 6); // lets the pending move out first
+        p.record_app("{\"k\":1}", None, 7).unwrap();
+        p.flush(8);
+        let b = p.poll_batch(8).unwrap();
+        let decoded: Vec<Value> = b
+            .records
+            .iter()
+            .map(|r| serde_json::from_slice(&r.data).unwrap())
+            .collect();
+        let got: Vec<(u64, &str, &str)> = decoded
+            .iter()
+            .map(|v| {
+                (
+                    v["seq"].as_u64().unwrap(),
+                    v["type"].as_str().unwrap(),
+                    v["sid"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, "mousemove", "session-1"),
+                (1, "mousemove", "session-1"),
+                (2, "click", "session-1"),
+                (3, "app", "session-1")
+            ]
+        );
+        assert_eq!(decoded[1]["x"], 2);
+        assert!(b.records.iter().all(|r| r.partition_key == "session-1"));
+    }
+
+    #[test]
+    fn oversize_and_invalid_records_are_refused_and_counted() {
+        let mut s = settings();
+        s.max_record_bytes = 100;
+        let mut p = Producer::new(s, "sid".into(), 7);
+        let e = p
+            .record_app(&format!("\"{}\"", "x".repeat(200)), None, 0)
+            .unwrap_err();
+        assert!(e.to_string().contains("over maxRecordBytes (100)"), "{e}");
+        assert!(p.record_app("1", Some(""), 0).is_err());
+        assert!(p.record_app("1", Some(&"k".repeat(257)), 0).is_err());
+        assert!(p.record_app("1", Some("mine"), 0).is_ok());
+        let s = p.stats();
+        assert_eq!(
+            (s.drops_by_reason["oversize"], s.drops_by_reason["invalid"]),
+            (1, 2)
+        );
+        assert_eq!(p.take_drops().iter().map(|d| d.count).sum::<u64>(), 3);
+        balanced(&p);
+    }
+
+    #[test]
+    fn a_full_buffer_evicts_oldest_moves_first_and_reports_every_drop() {
+        let mut s = settings();
+        s.max_buffered_records = 10;
+        s.mousemove_max_per_second = 1000;
+        let mut p = Producer::new(s, "sid".into(), 7);
+        for i in 0..6 {
+            p.handle_mouse(mouse(EventKind::MouseMove, i as f64), i * 10);
+        }
+        for _ in 0..4 {
+            p.record_app("{}", None, 100).unwrap();
+        }
+        // Full: each new app record evicts the oldest move.
+        for _ in 0..6 {
+            p.record_app("{}", None, 100).unwrap();
+        }
+        let s = p.stats();
+        assert_eq!(s.records_pending, 10);
+        assert_eq!(s.drops_by_reason["bufferFull"], 6);
+        // No moves left: new records are refused (and still counted).
+        p.handle_mouse(mouse(EventKind::Click, 0.0), 200);
+        p.record_app("{}", None, 200).unwrap();
+        assert_eq!(p.stats().drops_by_reason["bufferFull"], 8);
+        let drops = p.take_drops();
+        assert_eq!(drops.iter().map(|d| d.count).sum::<u64>(), 8);
+        assert_eq!(drops[0].kind, "mousemove");
+        assert!(drops.iter().any(|d| d.kind == "click"));
+        balanced(&p);
+        // The bound holds while a request is in flight too.
+        p.flush(300);
+        let b = p.poll_batch(300).unwrap();
+        for _ in 0..50 {
+            p.record_app("{}", None, 300).unwrap();
+        }
+        assert_eq!(p.stats().records_pending, 10);
+        let ok = ok_all(&b);
+        p.handle_result(b, ok, 301);
+        balanced(&p);
+    }
+
+    #[test]
+    fn failures_are_retried_in_order_or_dropped_with_the_code() {
+        let mut p = Producer::new(settings(), "sid".into(), 7);
+        for i in 0..4 {
+            p.record_app(&i.to_string(), None, 0).unwrap();
+        }
+        p.flush(0);
+        let b = p.poll_batch(0).unwrap();
+        // Records 1 and 3 throttled: only they go back, in order, before anything newer.
+        let out = PutRecordsOutput {
+            failed_record_count: 2,
+            records: (0..4)
+                .map(|i| {
+                    if i % 2 == 1 {
+                        RecordResult::Failed {
+                            error_code: ServiceErrorCode::ProvisionedThroughputExceeded,
+                            error_message: "slow down".into(),
+                        }
+                    } else {
+                        RecordResult::Put {
+                            sequence_number: "1".into(),
+                            shard_id: "s".into(),
+                        }
+                    }
+                })
+                .collect(),
+            encryption_type: None,
+        };
+        p.handle_result(b, Ok(out), 10);
+        p.record_app("4", None, 11).unwrap();
+        p.flush(11);
+        let wake = p.poll_timeout().unwrap();
+        assert!(
+            (10..=10 + 200).contains(&wake),
+            "backoff within 100 * 2^1 ms: {wake}"
+        );
+        let b = p.poll_batch(wake).unwrap();
+        assert_eq!(seqs(&b), vec![1, 3, 4]);
+        assert_eq!(b.records[0].attempts, 1);
+        let s = p.stats();
+        assert_eq!(
+            (
+                s.retries,
+                s.errors_by_code["ProvisionedThroughputExceededException"]
+            ),
+            (2, 2)
+        );
+
+        // A network error keeps the whole batch; AccessDenied drops it, reported with the code.
+        p.handle_result(
+            b,
+            Err(Error::Network {
+                endpoint: "e".into(),
+                message: "down".into(),
+            }),
+            20,
+        );
+        let b = p.poll_batch(20 + 400).unwrap();
+        assert_eq!(seqs(&b), vec![1, 3, 4]);
+        let denied = Error::Service {
+            code: ServiceErrorCode::AccessDenied,
+            message: "no".into(),
+            status: 400,
+        };
+        p.handle_result(b, Err(denied), 500);
+        let drops = p.take_drops();
+        assert_eq!(
+            drops,
+            vec![DropReport {
+                reason: DropReason::Rejected,
+                count: 3,
+                kind: "app",
+                code: Some("AccessDeniedException".into())
+            }]
+        );
+        assert_eq!(p.take_errors().len(), 2);
+        balanced(&p);
+    }
+
+    #[test]
+    fn records_past_their_ttl_are_dropped_and_reported() {
+        let mut s = settings();
+        s.record_ttl_ms = 5_000;
+        let mut p = Producer::new(s, "sid".into(), 7);
+        p.record_app("1", None, 0).unwrap();
+        p.record_app("2", None, 3_000).unwrap();
+        assert_eq!(p.poll_timeout(), Some(1_000));
+        p.handle_timeout(5_000);
+        assert_eq!(p.stats().drops_by_reason["expired"], 1);
+        assert_eq!(p.stats().records_pending, 1);
+        balanced(&p);
+    }
+
+    #[test]
+    fn random_partition_keys_differ_per_record() {
+        let mut s = settings();
+        s.partition_key = PartitionKeyMode::Random;
+        let mut p = Producer::new(s, "sid".into(), 42);
+        for _ in 0..50 {
+            p.record_app("1", None, 0).unwrap();
+        }
+        p.flush(0);
+        let b = p.poll_batch(0).unwrap();
+        let keys: std::collections::HashSet<&str> =
+            b.records.iter().map(|r| r.partition_key.as_str()).collect();
+        assert_eq!(keys.len(), 50);
+        assert!(keys.iter().all(|k| k.len() == 32));
+    }
+}

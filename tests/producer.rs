@@ -1,0 +1,349 @@
+//! Browser tests of the producer: batching triggers as the front door sees them, mousemove
+//! coalescing, and bounded buffering with every drop counted and reported.
+#![cfg(target_arch = "wasm32")]
+
+use kinesis_browser_producer::request::HttpRequest;
+use kinesis_browser_producer::web::producer::Producer;
+use kinesis_browser_producer::web::transport::{send, Cookies};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const KINESIS: &str = match option_env!("KBP_KINESIS_ENDPOINT") {
+    Some(e) => e,
+    None => "http://127.0.0.1:4566",
+};
+const AUTH: &str = match option_env!("KBP_AUTH_ENDPOINT") {
+    Some(e) => e,
+    None => "http://127.0.0.1:4577",
+};
+
+#[wasm_bindgen(inline_js = r#"
+export function flood(el, n) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) el.dispatchEvent(new MouseEvent('mousemove', { clientX: i % 700, clientY: 7, bubbles: true }));
+  return performance.now() - t0;
+}
+export function makeElement(id) {
+  const el = document.createElement('div');
+  el.id = id;
+  el.style.cssText = 'width:700px;height:50px';
+  document.body.appendChild(el);
+  return el;
+}
+export function collector() {
+  const seen = { drops: [], errors: [] };
+  seen.onDrop = (d) => seen.drops.push(d);
+  seen.onError = (e) => seen.errors.push({ name: e.name, code: e.code, message: e.message });
+  return seen;
+}
+"#)]
+extern "C" {
+    fn flood(el: &JsValue, n: u32) -> f64;
+    #[wasm_bindgen(js_name = makeElement)]
+    fn make_element(id: &str) -> JsValue;
+    fn collector() -> JsValue;
+}
+
+fn run_id() -> String {
+    format!("{:08x}", (js_sys::Math::random() * 4_294_967_295.0) as u32)
+}
+
+fn to_js(v: &Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap()
+}
+
+fn from_js(v: &JsValue) -> Value {
+    serde_json::from_str(&js_sys::JSON::stringify(v).unwrap().as_string().unwrap()).unwrap()
+}
+
+fn start(extra: Value) -> Producer {
+    let mut c = json!({"streamName": "general_stream", "region": "us-east-1", "endpoint": KINESIS,
+                       "credentials": {"url": format!("{AUTH}/credentials")}, "capture": false});
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    Producer::start(to_js(&c)).expect("valid config")
+}
+
+fn start_with(extra: Value, set: &[(&str, JsValue)]) -> Producer {
+    let mut c = json!({"streamName": "general_stream", "region": "us-east-1", "endpoint": KINESIS,
+                       "credentials": {"url": format!("{AUTH}/credentials")}, "capture": false});
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    let c = to_js(&c);
+    for (k, v) in set {
+        js_sys::Reflect::set(&c, &(*k).into(), v).unwrap();
+    }
+    Producer::start(c).expect("valid config")
+}
+
+fn opts(key: &str) -> Option<js_sys::Object> {
+    Some(to_js(&json!({"partitionKey": key})).unchecked_into())
+}
+
+/// PutRecords requests the front door received for records with partition key `key`:
+/// (records, payload bytes) each.
+async fn requests_for(key: &str) -> Vec<(u64, u64)> {
+    let req = HttpRequest {
+        method: "GET",
+        url: format!("{AUTH}/__stack/requests?partitionKey={key}"),
+        headers: vec![],
+        body: String::new(),
+    };
+    let res = send(&req, 30_000, Cookies::Omit)
+        .await
+        .expect("the local stack answers");
+    let v: Value = serde_json::from_str(&res.body).unwrap();
+    v["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "PutRecords" && e["status"] == 200)
+        .map(|e| {
+            (
+                e["records"].as_u64().unwrap(),
+                e["payloadBytes"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn wait_for_requests(key: &str, n: usize) -> Vec<(u64, u64)> {
+    for _ in 0..100 {
+        let got = requests_for(key).await;
+        if got.len() >= n {
+            return got;
+        }
+        gloo_timers::future::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    requests_for(key).await
+}
+
+fn stats(p: &Producer) -> Value {
+    from_js(&p.stats())
+}
+
+#[wasm_bindgen_test]
+async fn full_batches_go_at_500_records_without_waiting() {
+    let key = format!("count-{}", run_id());
+    let p = start(json!({"flushIntervalMs": 600000}));
+    for i in 0..1200 {
+        p.record(to_js(&json!({"i": i})), opts(&key)).unwrap();
+    }
+    let got = wait_for_requests(&key, 2).await;
+    assert_eq!(
+        got.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![500, 500],
+        "two full requests, no flush asked"
+    );
+    assert_eq!(stats(&p)["recordsPending"], 200);
+    let s = from_js(&JsFuture::from(p.flush()).await.unwrap());
+    assert_eq!(
+        (s["recordsPut"].clone(), s["recordsPending"].clone()),
+        (json!(1200), json!(0))
+    );
+    assert_eq!(
+        requests_for(&key)
+            .await
+            .iter()
+            .map(|r| r.0)
+            .collect::<Vec<_>>(),
+        vec![500, 500, 200]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn requests_stay_under_the_byte_cap() {
+    let key = format!("bytes-{}", run_id());
+    let p =
+        start(json!({"flushIntervalMs": 600000, "maxBatchBytes": 10000, "maxRecordBytes": 10000}));
+    let filler = "x".repeat(3000);
+    for i in 0..10 {
+        p.record(to_js(&json!({"i": i, "filler": filler})), opts(&key))
+            .unwrap();
+    }
+    let got = wait_for_requests(&key, 3).await;
+    assert!(
+        got.len() >= 3,
+        "the byte cap sends without a flush: {got:?}"
+    );
+    JsFuture::from(p.flush()).await.unwrap();
+    let got = requests_for(&key).await;
+    assert_eq!(got.iter().map(|r| r.0).sum::<u64>(), 10);
+    assert!(
+        got.iter().all(|&(n, bytes)| bytes <= 10_000 && n <= 3),
+        "{got:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_interval_flushes_what_waits_flush_and_close_send_at_once() {
+    let key = format!("interval-{}", run_id());
+    let p = start(json!({"flushIntervalMs": 300}));
+    p.record(to_js(&json!({"a": 1})), opts(&key)).unwrap();
+    p.record(to_js(&json!({"a": 2})), opts(&key)).unwrap();
+    let got = wait_for_requests(&key, 1).await;
+    assert_eq!(
+        got.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![2],
+        "sent by the interval alone"
+    );
+
+    let key = format!("flush-{}", run_id());
+    let p = start(json!({"flushIntervalMs": 600000}));
+    for i in 0..3 {
+        p.record(to_js(&json!({"i": i})), opts(&key)).unwrap();
+    }
+    let s = from_js(&JsFuture::from(p.flush()).await.unwrap());
+    assert_eq!(s["recordsPut"], 3);
+    assert_eq!(
+        requests_for(&key)
+            .await
+            .iter()
+            .map(|r| r.0)
+            .collect::<Vec<_>>(),
+        vec![3]
+    );
+
+    let key = format!("close-{}", run_id());
+    let p = start(json!({"flushIntervalMs": 600000}));
+    for i in 0..4 {
+        p.record(to_js(&json!({"i": i})), opts(&key)).unwrap();
+    }
+    let s = from_js(&JsFuture::from(p.close()).await.unwrap());
+    assert_eq!(s["recordsPut"], 4);
+    assert_eq!(
+        requests_for(&key)
+            .await
+            .iter()
+            .map(|r| r.0)
+            .collect::<Vec<_>>(),
+        vec![4]
+    );
+    let err: js_sys::Error = p
+        .record(to_js(&json!({"late": true})), opts(&key))
+        .unwrap_err()
+        .unchecked_into();
+    assert_eq!(String::from(err.name()), "InvalidRecordError");
+    assert!(String::from(err.message()).contains("closed"));
+}
+
+#[wasm_bindgen_test]
+async fn oversize_records_are_refused_counted_and_reported() {
+    let seen = collector();
+    let p = start_with(
+        json!({"maxRecordBytes": 2000, "maxBatchBytes": 4096}),
+        &[(
+            "onDrop",
+            js_sys::Reflect::get(&seen, &"onDrop".into()).unwrap(),
+        )],
+    );
+    let err: js_sys::Error = p
+        .record(to_js(&json!({"big": "x".repeat(3000)})), None)
+        .unwrap_err()
+        .unchecked_into();
+    assert_eq!(String::from(err.name()), "InvalidRecordError");
+    assert!(String::from(err.message()).contains("maxRecordBytes (2000)"));
+    assert_eq!(stats(&p)["dropsByReason"]["oversize"], 1);
+    let drops = from_js(&js_sys::Reflect::get(&seen, &"drops".into()).unwrap());
+    assert_eq!(
+        drops,
+        json!([{"reason": "oversize", "count": 1, "type": "app", "code": null}])
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_mousemove_flood_is_coalesced_to_the_configured_rate() {
+    let el = make_element("flood-target");
+    let p = start(
+        json!({"capture": ["mousemove"], "target": "#flood-target", "mousemoveMaxPerSecond": 10}),
+    );
+    let elapsed_ms = flood(&el, 5000);
+    let s = from_js(&JsFuture::from(p.close()).await.unwrap());
+    let received = s["recordsReceived"].as_u64().unwrap();
+    // One at once, then at most one per 100 ms, plus the latest position kept at the end.
+    let allowed = 2 + (elapsed_ms / 100.0).ceil() as u64;
+    assert!(
+        received >= 1 && received <= allowed,
+        "{received} moves kept from 5000 in {elapsed_ms} ms (allowed {allowed})"
+    );
+    assert_eq!(s["mousemoveCoalesced"].as_u64().unwrap() + received, 5000);
+    assert_eq!(s["recordsPut"].as_u64().unwrap(), received);
+}
+
+#[wasm_bindgen_test]
+async fn a_dead_endpoint_and_a_tiny_buffer_count_and_report_every_drop() {
+    let seen = collector();
+    let el = make_element("dead-target");
+    let mut config = json!({"maxBufferedRecords": 50, "capture": ["mousemove", "click"], "target": "#dead-target",
+                            "mousemoveMaxPerSecond": 1000, "flushIntervalMs": 50});
+    config["endpoint"] = json!("http://127.0.0.1:9");
+    let p = start_with(
+        config,
+        &[
+            (
+                "onDrop",
+                js_sys::Reflect::get(&seen, &"onDrop".into()).unwrap(),
+            ),
+            (
+                "onError",
+                js_sys::Reflect::get(&seen, &"onError".into()).unwrap(),
+            ),
+        ],
+    );
+    for round in 0..5 {
+        for i in 0..100 {
+            p.record(to_js(&json!({"round": round, "i": i})), None)
+                .unwrap();
+        }
+        flood(&el, 50);
+        gloo_timers::future::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            stats(&p)["recordsPending"].as_u64().unwrap() <= 50,
+            "the buffer stays within its bound"
+        );
+    }
+    let s = stats(&p);
+    let received = s["recordsReceived"].as_u64().unwrap();
+    let pending = s["recordsPending"].as_u64().unwrap();
+    let dropped = s["recordsDropped"].as_u64().unwrap();
+    assert_eq!(s["recordsPut"], 0);
+    assert_eq!(
+        received,
+        pending + dropped,
+        "every record is pending or counted as dropped: {s}"
+    );
+    assert!(
+        s["dropsByReason"]["bufferFull"].as_u64().unwrap() >= 400,
+        "{s}"
+    );
+    assert!(
+        s["errorsByCode"]["NetworkError"].as_u64().unwrap() >= 1,
+        "{s}"
+    );
+    let drops = from_js(&js_sys::Reflect::get(&seen, &"drops".into()).unwrap());
+    let reported: u64 = drops
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reported, dropped, "the page was told of every drop");
+    assert!(drops
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["reason"] == "bufferFull"));
+    let errors = from_js(&js_sys::Reflect::get(&seen, &"errors".into()).unwrap());
+    assert_eq!(errors[0]["name"], "NetworkError");
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("http://127.0.0.1:9"));
+}
