@@ -1,87 +1,76 @@
-// The demo page: producer #1 is the visitor's mouse. Against the local stack by default
-// (config.json, written by the demo server); against real AWS with
-// ?region=...&stream=...&identityPoolId=... in the URL.
-import init, { Producer } from './pkg/kinesis-browser-producer.js';
+// The demo page: producer #1 is the visitor's mouse, captured by the module itself on the
+// capture area. Against the local stack by default (config.json, written by the demo
+// server); against real AWS with ?region=...&stream=...&identityPoolId=... in the URL.
+import { ready, Producer } from './pkg/kinesis-browser-producer.js';
 
 const $ = (id) => document.getElementById(id);
-const session = crypto.randomUUID();
-const counts = { captured: 0, put: 0, failed: 0, requests: 0 };
-let pending = [];
+const show = (id, v) => { $(id).textContent = String(v); };
+let latest = null;
 
 async function loadConfig() {
   const q = new URLSearchParams(location.search);
   if (q.get('stream') && q.get('region') && q.get('identityPoolId')) {
-    return { streamName: q.get('stream'), region: q.get('region'), credentials: { cognitoIdentityPoolId: q.get('identityPoolId') } };
+    return { config: { streamName: q.get('stream'), region: q.get('region'), credentials: { cognitoIdentityPoolId: q.get('identityPoolId') } } };
   }
   const local = await (await fetch('config.json')).json();
-  return local.producer;
+  return { config: local.producer, readbackUrl: local.readbackUrl };
 }
 
-function show(id, v) { $(id).textContent = String(v); }
-
-function capture(e) {
-  const r = $('capture').getBoundingClientRect();
-  pending.push({ v: 1, type: e.type, x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height, t: Date.now(), seq: counts.captured });
-  counts.captured++;
-  show('captured', counts.captured);
+function showError(e) {
+  $('error').hidden = false;
+  $('error').textContent = `${e.name}: ${e.message}`;
 }
 
-async function flush(producer) {
-  if (pending.length === 0) return;
-  const batch = pending.splice(0, 500);
-  const started = performance.now();
-  counts.requests++;
-  try {
-    const out = await producer.putRecords(batch.map((ev) => ({ data: JSON.stringify(ev), partitionKey: session })));
-    counts.put += batch.length - out.failedRecordCount;
-    counts.failed += out.failedRecordCount;
-    show('latency', `${Math.round(performance.now() - started)} ms`);
-    $('error').hidden = true;
-  } catch (e) {
-    counts.failed += batch.length;
-    $('error').hidden = false;
-    $('error').textContent = `${e.name}: ${e.message}`;
-  }
-  for (const k of ['put', 'failed', 'requests']) show(k, counts[k]);
+function showStats(s) {
+  latest = s;
+  show('captured', s.recordsReceived);
+  show('put', s.recordsPut);
+  show('failed', s.recordsDropped);
+  show('requests', s.putRecordsRequests);
+  show('latency', s.putRecordsRequests ? `${s.requestLatencyMs.last} ms` : '–');
 }
 
-async function readBack(readbackUrl) {
-  const out = await (await fetch(readbackUrl)).json();
+async function readBack(url, session) {
+  const out = await (await fetch(url)).json();
   const canvas = $('trail');
   const g = canvas.getContext('2d');
   g.clearRect(0, 0, canvas.width, canvas.height);
+  const area = $('capture').getBoundingClientRect();
   let mine = 0;
   for (const r of out.records) {
     let ev;
     try { ev = JSON.parse(atob(r.data)); } catch { continue; }
     if (typeof ev.x !== 'number' || typeof ev.y !== 'number') continue;
-    const own = r.partitionKey === session;
+    const own = ev.sid === session;
     if (own) mine++;
-    g.fillStyle = own ? (ev.type === 'click' ? '#ff9900' : 'rgba(255,153,0,.5)') : 'rgba(120,160,200,.35)';
-    g.fillRect(ev.x * canvas.width - 1.5, ev.y * canvas.height - 1.5, ev.type === 'click' ? 5 : 3, ev.type === 'click' ? 5 : 3);
+    const x = ((ev.x - area.left) / area.width) * canvas.width;
+    const y = ((ev.y - area.top) / area.height) * canvas.height;
+    const size = ev.type === 'click' ? 6 : 3;
+    g.fillStyle = own ? (ev.type === 'click' ? '#ff9900' : 'rgba(255,153,0,.55)') : 'rgba(120,160,200,.35)';
+    g.fillRect(x - size / 2, y - size / 2, size, size);
   }
-  const lost = Math.max(0, counts.put - mine);
-  $('reconcile').textContent = `captured ${counts.captured} · in stream ${mine} · lost ${lost} · pending ${pending.length}`;
+  const s = latest;
+  if (s) {
+    const lost = s.recordsReceived - mine - s.recordsPending - s.recordsDropped;
+    show('reconcile', `captured ${s.recordsReceived} · in stream ${mine} · pending ${s.recordsPending} · dropped ${s.recordsDropped} · lost ${lost}`);
+  }
 }
 
-await init();
-const config = await loadConfig();
+await ready;
+const { config, readbackUrl } = await loadConfig();
 show('stream', config.streamName);
 let producer;
 try {
-  producer = Producer.start(config);
+  producer = Producer.start({
+    ...config,
+    target: '#capture',
+    onStats: showStats,
+    onError: showError,
+    onDrop: (d) => showError({ name: 'Dropped', message: `${d.count} ${d.type} record(s): ${d.reason}${d.code ? ` (${d.code})` : ''}` }),
+  });
 } catch (e) {
-  $('error').hidden = false;
-  $('error').textContent = `${e.name}: ${e.message}`;
+  showError(e);
   throw e;
 }
-let last = 0;
-$('capture').addEventListener('mousemove', (e) => {
-  if (e.timeStamp - last < 33) return; // ~30 per second until the producer coalesces by itself
-  last = e.timeStamp;
-  capture(e);
-}, { passive: true });
-for (const type of ['mousedown', 'mouseup', 'click']) $('capture').addEventListener(type, capture, { passive: true });
-setInterval(() => flush(producer), 1000);
-const local = await fetch('config.json').then((r) => r.json()).catch(() => null);
-if (local && local.readbackUrl) setInterval(() => readBack(local.readbackUrl).catch(() => {}), 2000);
+setInterval(() => showStats(producer.stats()), 500);
+if (readbackUrl) setInterval(() => readBack(readbackUrl, producer.sessionId).catch(() => {}), 2000);

@@ -4,7 +4,8 @@
 #   2. the sans-IO core natively: cargo test
 #   3. the local stack checked from outside with the AWS SDK: node --test
 #   4. the release build (wasm-opt -Oz), so a broken build cannot pass
-#   5. the module in headless Chromium against a fresh local stack: wasm-pack test
+#   5. end to end: a page with only the script tag, trusted input via playwright-core
+#   6. the module in headless Chromium against a fresh local stack: wasm-pack test
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -23,6 +24,9 @@ node --test tests/stack/*.test.mjs
 
 echo "== release build"
 bash tests/scripts/build.sh
+
+echo "== end to end (script tag, trusted input)"
+node --test tests/e2e/*.test.mjs
 
 echo "== browser (headless Chromium)"
 # Ports of their own, so a running demo does not get in the way.

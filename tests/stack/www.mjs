@@ -18,6 +18,15 @@ export function serveWww(port, info) {
   };
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    if (url.pathname === '/__test/embed') {
+      // A page that only embeds the script tag; each query parameter becomes a data-* attribute.
+      const esc = (v) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      const attrs = [...url.searchParams].map(([k, v]) => ` data-${esc(k)}="${esc(v)}"`).join('');
+      res.writeHead(200, { 'Content-Type': 'text/html', 'Cache-Control': 'no-store' });
+      return res.end(`<!doctype html><html><head><meta charset="utf-8"><title>embed</title>
+<script type="module" src="/pkg/kinesis-browser-producer.js"${attrs}></script></head>
+<body style="margin:0;height:2000px"><p>A page that only embeds the script tag.</p></body></html>`);
+    }
     if (url.pathname === '/config.json') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       return res.end(JSON.stringify(config));

@@ -1,0 +1,116 @@
+// End to end: a page that only embeds the script tag, driven by trusted input (CDP
+// Input.dispatchMouseEvent through playwright-core) in headless Chromium, against the local
+// stack; the stream is read back by the AWS SDK. Needs the release build in www/pkg
+// (tests/scripts/build.sh runs before this in `npm test`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { startStack } from '../stack/stack.mjs';
+import { serveWww } from '../stack/www.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+let stack;
+let www;
+let browser;
+let base;
+
+before(async () => {
+  assert.ok(existsSync(new URL('../../www/pkg/kinesis-browser-producer.js', import.meta.url)), 'run tests/scripts/build.sh first');
+  stack = await startStack({ ports: { kinesis: 0, auth: 0, store: 0 }, quiet: true });
+  www = await serveWww(0, stack.info);
+  base = `http://127.0.0.1:${www.address().port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  www?.close();
+  await stack?.stop();
+});
+
+function embedUrl(attrs) {
+  return `${base}/__test/embed?${new URLSearchParams(attrs)}`;
+}
+
+test('a page with only the script tag puts every captured event in the stream, once, in order', async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(embedUrl({
+    stream: 'general_stream', region: 'us-east-1', endpoint: stack.info.kinesisEndpoint,
+    'credentials-url': stack.info.credentialsUrl, 'flush-interval-ms': '200',
+  }));
+  await page.waitForFunction(() => window.kinesisBrowserProducer);
+  await page.evaluate(() => {
+    window.seen = { mousemove: 0, mousedown: 0, mouseup: 0, click: 0, wheel: 0 };
+    for (const t of Object.keys(window.seen)) document.addEventListener(t, (e) => { if (e.isTrusted) window.seen[t]++; }, { passive: true });
+  });
+
+  for (let i = 0; i < 80; i++) await page.mouse.move(100 + i * 6, 200 + (i % 10) * 4);
+  await page.mouse.down();
+  await page.mouse.move(600, 260, { steps: 5 });
+  await page.mouse.up();
+  await page.mouse.click(320, 300);
+  await page.mouse.wheel(0, 120);
+  await page.mouse.wheel(0, -60);
+  // Input.dispatchMouseEvent can return before a wheel event reaches the page.
+  await page.waitForFunction(() => window.seen.wheel === 2);
+  for (let i = 0; i < 3; i++) {
+    await page.evaluate((i) => window.kinesisBrowserProducer.record({ app: 'cart', item: i }), i);
+  }
+  const stats = await page.evaluate(() => window.kinesisBrowserProducer.close());
+  const sid = await page.evaluate(() => window.kinesisBrowserProducer.sessionId);
+  const seen = await page.evaluate(() => window.seen);
+  await page.close();
+
+  assert.deepEqual(pageErrors, []);
+  assert.equal(stats.recordsDropped, 0);
+  assert.equal(stats.recordsPut, stats.recordsReceived, JSON.stringify(stats));
+  const back = await stack.auth.readBack('general_stream');
+  const mine = back.records.filter((r) => r.partitionKey === sid).map((r) => JSON.parse(Buffer.from(r.data, 'base64').toString('utf8')));
+  // Exactly once per sequence number, in order, nothing missing.
+  assert.deepEqual(mine.map((r) => r.seq), [...Array(stats.recordsReceived).keys()]);
+  assert.ok(mine.every((r) => r.v === 1 && r.sid === sid && r.path === '/__test/embed' && r.vw === 1000 && r.vh === 700));
+  const count = (type) => mine.filter((r) => r.type === type).length;
+  for (const type of ['mousedown', 'mouseup', 'click', 'wheel']) {
+    assert.equal(count(type), seen[type], `${type}: every trusted event the page saw is in the stream`);
+    assert.ok(seen[type] >= 1, type);
+  }
+  assert.ok(count('mousemove') >= 1 && count('mousemove') <= seen.mousemove, `${count('mousemove')} of ${seen.mousemove} moves (coalesced)`);
+  assert.equal(count('mousemove') + stats.mousemoveCoalesced, seen.mousemove);
+  assert.deepEqual(mine.filter((r) => r.type === 'app').map((r) => r.data), [0, 1, 2].map((item) => ({ app: 'cart', item })));
+  const wheels = mine.filter((r) => r.type === 'wheel');
+  assert.deepEqual(wheels.map((w) => w.dy), [120, -60]);
+  const click = mine.filter((r) => r.type === 'click').at(-1);
+  assert.equal(click.pointer, 'mouse');
+  assert.deepEqual([click.x, click.y], [320, 300]);
+});
+
+test('bad script-tag attributes give an error naming the attribute', async () => {
+  for (const [attrs, attribute] of [
+    [{ stream: 'general_stream', region: 'mars', 'credentials-url': '/c' }, 'data-region'],
+    [{ stream: 'no spaces allowed', region: 'us-east-1', 'credentials-url': '/c' }, 'data-stream'],
+    [{ stream: 'general_stream', region: 'us-east-1' }, 'data-credentials-url'],
+    [{ stream: 'general_stream', region: 'us-east-1', 'credentials-url': '/c', 'flush-interval-ms': 'often' }, 'data-flush-interval-ms'],
+  ]) {
+    const page = await browser.newPage();
+    const consoleErrors = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    await page.goto(embedUrl(attrs));
+    await page.waitForFunction(() => window.kinesisBrowserProducerError);
+    const error = await page.evaluate(() => {
+      const e = window.kinesisBrowserProducerError;
+      return { name: e.name, key: e.key, message: e.message, producer: !!window.kinesisBrowserProducer };
+    });
+    await page.close();
+    assert.equal(error.name, 'ConfigError');
+    assert.equal(error.key, attribute);
+    assert.ok(error.message.includes(attribute), error.message);
+    assert.equal(error.producer, false);
+    assert.ok(consoleErrors.some((t) => t.includes(attribute)), consoleErrors.join('\n'));
+  }
+});
