@@ -24,6 +24,8 @@ pub const KEYS: &[&str] = &[
     "maxBufferedBytes",
     "mousemoveMaxPerSecond",
     "recordTtlMs",
+    "aggregation",
+    "aggregationMaxBytes",
     "partitionKey",
     "capture",
     "target",
@@ -55,6 +57,10 @@ pub struct Settings {
     pub max_buffered_bytes: usize,
     pub mousemove_max_per_second: u32,
     pub record_ttl_ms: u64,
+    /// Pack records into KPL aggregated records (on by default, as in the KPL).
+    pub aggregation: bool,
+    /// Target size of an aggregated record (the KPL's `AggregationMaxSize`).
+    pub aggregation_max_bytes: usize,
     pub partition_key: PartitionKeyMode,
     /// Mouse events captured automatically; empty for none.
     pub capture: Vec<crate::capture::EventKind>,
@@ -73,6 +79,8 @@ impl Default for Settings {
             max_buffered_bytes: 5 * 1024 * 1024,
             mousemove_max_per_second: 30,
             record_ttl_ms: 60_000,
+            aggregation: true,
+            aggregation_max_bytes: crate::aggregation::DEFAULT_MAX_BYTES,
             partition_key: PartitionKeyMode::Session,
             capture: crate::capture::EventKind::ALL.to_vec(),
             target: None,
@@ -193,6 +201,23 @@ impl Settings {
                 d.record_ttl_ms,
                 "ms",
             )?,
+            aggregation: match obj.get("aggregation") {
+                None | Some(Value::Null) => true,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(Error::config(
+                        "aggregation",
+                        format!("must be true or false, got {}", type_name(other)),
+                    ))
+                }
+            },
+            aggregation_max_bytes: int_setting(
+                obj,
+                "aggregationMaxBytes",
+                (256, 10 * MIB),
+                d.aggregation_max_bytes as u64,
+                "bytes",
+            )? as usize,
             partition_key,
             capture: capture_setting(obj.get("capture"))?,
             target,
@@ -660,6 +685,8 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     ("data-max-buffered-bytes", "maxBufferedBytes"),
     ("data-mousemove-max-per-second", "mousemoveMaxPerSecond"),
     ("data-record-ttl-ms", "recordTtlMs"),
+    ("data-aggregation", "aggregation"),
+    ("data-aggregation-max-bytes", "aggregationMaxBytes"),
     ("data-partition-key", "partitionKey"),
     ("data-capture", "capture"),
     ("data-target", "target"),
@@ -694,9 +721,22 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
                     format!("unknown attribute; allowed: {}", known.join(", ")),
                 )
             })?;
-        let numeric =
-            key.ends_with("Ms") || key.starts_with("max") || key == "mousemoveMaxPerSecond";
-        let v = if numeric {
+        let numeric = key.ends_with("Ms")
+            || key.ends_with("Bytes")
+            || key.starts_with("max")
+            || key == "mousemoveMaxPerSecond";
+        let v = if key == "aggregation" {
+            match value.trim() {
+                "true" | "on" | "" => Value::Bool(true),
+                "false" | "off" => Value::Bool(false),
+                other => {
+                    return Err(Error::config(
+                        name,
+                        format!("{other:?} is not allowed: use true or false"),
+                    ))
+                }
+            }
+        } else if numeric {
             let n: f64 = value
                 .trim()
                 .parse()
@@ -961,6 +1001,16 @@ mod tests {
             (with("capture", json!("all")), "capture", "array"),
             (with("target", json!("")), "target", "CSS selector"),
             (with("onDrop", json!("log")), "onDrop", "function"),
+            (
+                with("aggregation", json!("yes")),
+                "aggregation",
+                "true or false",
+            ),
+            (
+                with("aggregationMaxBytes", json!(10)),
+                "aggregationMaxBytes",
+                "256 to",
+            ),
         ];
         for (v, key, words) in cases {
             let (k, message) = err_key(&v);

@@ -13,11 +13,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod aggregation;
 pub mod base64;
 pub mod capture;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod md5;
 pub mod producer;
 pub mod request;
 pub mod response;

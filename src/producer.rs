@@ -33,6 +33,9 @@ pub struct Buffered {
     pub partition_key: String,
     pub captured_at: EpochMillis,
     pub attempts: u32,
+    /// The key orders it (the session's or the app's own key): it is only aggregated with
+    /// records of the same key, so each key's records stay on one shard, in order.
+    pub ordered: bool,
 }
 
 impl Buffered {
@@ -46,11 +49,44 @@ impl Buffered {
     }
 }
 
+/// One Kinesis record of a request: a user record as is, or several aggregated.
+#[derive(Debug)]
+pub struct KinesisRecord {
+    /// Indexes into [`Batch::records`], in order.
+    pub members: Vec<usize>,
+    /// The KPL aggregated record when there are several members.
+    pub aggregated: Option<Vec<u8>>,
+}
+
 /// Records taken for one PutRecords request; give it back to [`Producer::handle_result`].
 #[derive(Debug)]
 pub struct Batch {
     pub records: Vec<Buffered>,
+    pub kinesis: Vec<KinesisRecord>,
     pub taken_at: EpochMillis,
+}
+
+impl Batch {
+    /// (partition key, data) of each Kinesis record, in request order. An aggregated record
+    /// goes under its first member's key.
+    pub fn kinesis_records(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.kinesis.iter().map(|k| {
+            let first = &self.records[k.members[0]];
+            (
+                first.partition_key.as_str(),
+                k.aggregated.as_deref().unwrap_or(&first.data),
+            )
+        })
+    }
+}
+
+/// A Kinesis record being filled while a batch is taken.
+struct Group {
+    members: Vec<usize>,
+    sizer: crate::aggregation::Sizer,
+    outer_key_len: usize,
+    /// What it counts against the request's byte cap now.
+    bytes: usize,
 }
 
 /// Why a record was dropped instead of put.
@@ -211,10 +247,14 @@ impl Producer {
         self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn default_key(&mut self) -> String {
+    /// The partition key for a record without one, and whether it orders the record.
+    fn default_key(&mut self) -> (String, bool) {
         match self.settings.partition_key {
-            PartitionKeyMode::Session => self.session_id.clone(),
-            PartitionKeyMode::Random => format!("{:016x}{:016x}", self.random(), self.random()),
+            PartitionKeyMode::Session => (self.session_id.clone(), true),
+            PartitionKeyMode::Random => (
+                format!("{:016x}{:016x}", self.random(), self.random()),
+                false,
+            ),
         }
     }
 
@@ -273,7 +313,7 @@ impl Producer {
             page: &self.page,
         };
         let data = encode_mouse(&env, &sample).into_bytes();
-        let partition_key = self.default_key();
+        let (partition_key, ordered) = self.default_key();
         let record = Buffered {
             seq,
             kind: Some(sample.kind),
@@ -281,6 +321,7 @@ impl Producer {
             partition_key,
             captured_at: now,
             attempts: 0,
+            ordered,
         };
         self.stats.records_received += 1;
         if record.size() > self.settings.max_record_bytes {
@@ -315,7 +356,7 @@ impl Producer {
                 "the producer is closed; start a new one".into(),
             );
         }
-        let partition_key = match partition_key {
+        let (partition_key, ordered) = match partition_key {
             Some(k) => {
                 let chars = k.chars().count();
                 if chars == 0 || chars > crate::request::MAX_PARTITION_KEY_CHARS {
@@ -325,7 +366,7 @@ impl Producer {
                         format!("partition key has {chars} characters; it must have 1 to 256"),
                     );
                 }
-                k.to_string()
+                (k.to_string(), true)
             }
             None => self.default_key(),
         };
@@ -343,6 +384,7 @@ impl Producer {
             partition_key,
             captured_at: now,
             attempts: 0,
+            ordered,
         };
         if record.size() > self.settings.max_record_bytes {
             let message = format!(
@@ -490,26 +532,108 @@ impl Producer {
         if !due {
             return None;
         }
-        let mut records = Vec::new();
-        let mut bytes = 0;
-        while let Some(next) = self.buffer.front() {
-            let full = records.len() >= self.settings.max_batch_records
-                || (!records.is_empty() && bytes + next.size() > self.settings.max_batch_bytes);
-            if full {
-                break;
-            }
-            let r = self.buffer.pop_front()?;
-            self.forget(&r);
-            bytes += r.size();
-            records.push(r);
-        }
+        let (records, kinesis) = self.take_batch();
+        let bytes = records.iter().map(Buffered::size).sum();
         let low = records.iter().map(|r| r.seq).min().unwrap_or(u64::MAX);
         self.in_flight = Some((records.len(), bytes, low));
         self.stats.buffering_time_ms.add(now.saturating_sub(waited));
         Some(Batch {
             records,
+            kinesis,
             taken_at: now,
         })
+    }
+
+    /// Takes records from the head of the buffer into Kinesis records, within the request's
+    /// record and byte caps. With aggregation on, records of one ordering key (or records
+    /// with random keys) share aggregated records up to `aggregationMaxBytes` and the maximum
+    /// record size; a Kinesis record of one member goes as a plain record, as in the KPL.
+    fn take_batch(&mut self) -> (Vec<Buffered>, Vec<KinesisRecord>) {
+        let s = self.settings.clone();
+        let (max_records, max_bytes) = (s.max_batch_records, s.max_batch_bytes);
+        let aggregate_limit = |outer_key_len: usize| {
+            s.aggregation_max_bytes
+                .min(s.max_record_bytes.saturating_sub(outer_key_len))
+        };
+        let mut records: Vec<Buffered> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
+        // The open group of each ordering key (`None` for random keys).
+        let mut open: Vec<(Option<String>, usize)> = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(next) = self.buffer.front() {
+            let group_key = next.ordered.then(|| next.partition_key.clone());
+            let open_index = if s.aggregation {
+                open.iter().position(|(k, _)| *k == group_key)
+            } else {
+                None
+            };
+            // Joining the open group of this key, if it stays within the limits.
+            let joined = open_index.and_then(|o| {
+                let g = &groups[open[o].1];
+                let size = g.sizer.size_with(&next.partition_key, next.data.len());
+                let grown = size + g.outer_key_len;
+                (size <= aggregate_limit(g.outer_key_len) && bytes - g.bytes + grown <= max_bytes)
+                    .then_some((open[o].1, grown))
+            });
+            match joined {
+                Some((gi, grown)) => {
+                    let g = &mut groups[gi];
+                    bytes = bytes - g.bytes + grown;
+                    g.bytes = grown;
+                    g.sizer.add(&next.partition_key, next.data.len());
+                    g.members.push(records.len());
+                }
+                None => {
+                    let full = groups.len() >= max_records
+                        || (!records.is_empty() && bytes + next.size() > max_bytes);
+                    if full {
+                        break;
+                    }
+                    let mut sizer = crate::aggregation::Sizer::new();
+                    sizer.add(&next.partition_key, next.data.len());
+                    groups.push(Group {
+                        members: vec![records.len()],
+                        sizer,
+                        outer_key_len: next.partition_key.len(),
+                        bytes: next.size(),
+                    });
+                    bytes += next.size();
+                    match open_index {
+                        Some(o) => open[o].1 = groups.len() - 1,
+                        None if s.aggregation => open.push((group_key, groups.len() - 1)),
+                        None => {}
+                    }
+                }
+            }
+            let Some(r) = self.buffer.pop_front() else {
+                break;
+            };
+            self.forget(&r);
+            records.push(r);
+        }
+        let kinesis = groups
+            .into_iter()
+            .map(|g| {
+                let aggregated = (g.members.len() > 1).then(|| {
+                    let members: Vec<(&str, &[u8])> = g
+                        .members
+                        .iter()
+                        .map(|&i| {
+                            (
+                                records[i].partition_key.as_str(),
+                                records[i].data.as_slice(),
+                            )
+                        })
+                        .collect();
+                    crate::aggregation::encode(&members)
+                });
+                KinesisRecord {
+                    members: g.members,
+                    aggregated,
+                }
+            })
+            .collect();
+        (records, kinesis)
     }
 
     /// The outcome of a batch: put records are counted, retryable failures go back to the
@@ -527,22 +651,30 @@ impl Producer {
             .add(now.saturating_sub(batch.taken_at));
         let mut retry = Vec::new();
         let result = match result {
-            Ok(out) if out.records.len() != batch.records.len() => Err(Error::MalformedResponse {
+            Ok(out) if out.records.len() != batch.kinesis.len() => Err(Error::MalformedResponse {
                 endpoint: String::new(),
                 message: format!(
                     "{} results for {} records",
                     out.records.len(),
-                    batch.records.len()
+                    batch.kinesis.len()
                 ),
             }),
             other => other,
         };
+        let Batch {
+            records, kinesis, ..
+        } = batch;
+        let mut slots: Vec<Option<Buffered>> = records.into_iter().map(Some).collect();
+        let mut take = |members: &[usize]| -> Vec<Buffered> {
+            members.iter().filter_map(|&i| slots[i].take()).collect()
+        };
         match result {
             Ok(out) => {
-                for (record, outcome) in batch.records.into_iter().zip(out.records) {
+                for (k, outcome) in kinesis.iter().zip(out.records) {
+                    let members = take(&k.members);
                     match outcome {
                         RecordResult::Put { .. } => {
-                            self.stats.records_put += 1;
+                            self.stats.records_put += members.len() as u64;
                             self.stats.kinesis_records_put += 1;
                         }
                         RecordResult::Failed { error_code, .. } => {
@@ -552,12 +684,13 @@ impl Producer {
                                 .entry(error_code.as_str().to_string())
                                 .or_default() += 1;
                             if error_code.is_retryable() {
-                                retry.push(record);
-                            } else {
+                                retry.extend(members);
+                            } else if let Some(first) = members.first() {
+                                let (kind, n) = (first.kind_name(), members.len() as u64);
                                 self.report_drop(
                                     DropReason::Rejected,
-                                    record.kind_name(),
-                                    1,
+                                    kind,
+                                    n,
                                     Some(error_code.as_str().into()),
                                 );
                             }
@@ -566,25 +699,27 @@ impl Producer {
                 }
             }
             Err(e) => {
+                let all: Vec<Buffered> = kinesis.iter().flat_map(|k| take(&k.members)).collect();
                 *self
                     .stats
                     .errors_by_code
                     .entry(e.code().to_string())
                     .or_default() += 1;
                 if e.is_retryable() {
-                    retry = batch.records;
-                } else if let Some(first) = batch.records.first() {
+                    retry = all;
+                } else if let Some(first) = all.first() {
                     let kind = first.kind_name();
                     self.report_drop(
                         DropReason::Rejected,
                         kind,
-                        batch.records.len() as u64,
+                        all.len() as u64,
                         Some(e.code().to_string()),
                     );
                 }
                 self.errors.push(e);
             }
         }
+        retry.sort_by_key(|r| r.seq);
         if retry.is_empty() {
             self.failures = 0;
             self.not_before = now;
@@ -625,9 +760,10 @@ mod tests {
     use crate::error::ServiceErrorCode;
     use serde_json::Value;
 
+    /// One user record per Kinesis record, so counts are easy to follow.
     fn settings() -> Settings {
         Settings {
-            capture: EventKind::ALL.to_vec(),
+            aggregation: false,
             ..Settings::default()
         }
     }
@@ -650,7 +786,7 @@ mod tests {
         Ok(PutRecordsOutput {
             failed_record_count: 0,
             records: batch
-                .records
+                .kinesis
                 .iter()
                 .map(|_| RecordResult::Put {
                     sequence_number: "1".into(),
@@ -957,5 +1093,219 @@ mod tests {
             b.records.iter().map(|r| r.partition_key.as_str()).collect();
         assert_eq!(keys.len(), 50);
         assert!(keys.iter().all(|k| k.len() == 32));
+    }
+
+    fn decode_batch(b: &Batch) -> Vec<(String, Vec<u8>)> {
+        b.kinesis_records()
+            .flat_map(|(key, data)| match crate::aggregation::decode(data) {
+                Ok(inner) => inner,
+                Err(_) => vec![(key.to_string(), data.to_vec())],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn aggregation_packs_a_session_into_few_records_and_a_lone_record_goes_plain() {
+        let mut p = Producer::new(Settings::default(), "session-1".into(), 7);
+        for i in 0..1200 {
+            p.record_app(&format!("{{\"i\":{i}}}"), None, 0).unwrap();
+        }
+        let b = p.poll_batch(0).unwrap();
+        assert_eq!(
+            b.records.len(),
+            1200,
+            "one request carries all: 500 is a cap on Kinesis records"
+        );
+        assert!(b.kinesis.len() <= 3, "{} Kinesis records", b.kinesis.len());
+        for (key, data) in b.kinesis_records() {
+            assert_eq!(key, "session-1");
+            assert!(data.len() <= crate::aggregation::DEFAULT_MAX_BYTES);
+        }
+        let inner = decode_batch(&b);
+        let expected: Vec<(String, Vec<u8>)> = b
+            .records
+            .iter()
+            .map(|r| (r.partition_key.clone(), r.data.clone()))
+            .collect();
+        assert_eq!(inner, expected);
+        let ok = ok_all(&b);
+        p.handle_result(b, ok, 1);
+        let s = p.stats();
+        assert_eq!(s.records_put, 1200);
+        assert!(s.kinesis_records_put <= 3);
+
+        p.record_app("{}", None, 2).unwrap();
+        p.flush(2);
+        let b = p.poll_batch(2).unwrap();
+        assert!(
+            b.kinesis[0].aggregated.is_none(),
+            "a batch of one goes out as a plain record"
+        );
+        assert_eq!(
+            b.kinesis_records().next().unwrap().1,
+            b.records[0].data.as_slice()
+        );
+    }
+
+    #[test]
+    fn a_failed_aggregated_record_is_retried_whole_and_every_inner_record_delivered() {
+        let s = Settings {
+            aggregation_max_bytes: 2_000,
+            ..Settings::default()
+        };
+        let mut p = Producer::new(s, "sid".into(), 7);
+        for i in 0..100 {
+            p.record_app(&format!("{{\"i\":{i}}}"), None, 0).unwrap();
+        }
+        p.flush(0);
+        let b = p.poll_batch(0).unwrap();
+        assert!(b.kinesis.len() >= 3);
+        // The second Kinesis record is throttled.
+        let throttled: Vec<u64> = b.kinesis[1]
+            .members
+            .iter()
+            .map(|&i| b.records[i].seq)
+            .collect();
+        let out = PutRecordsOutput {
+            failed_record_count: 1,
+            records: (0..b.kinesis.len())
+                .map(|i| {
+                    if i == 1 {
+                        RecordResult::Failed {
+                            error_code: ServiceErrorCode::ProvisionedThroughputExceeded,
+                            error_message: "slow".into(),
+                        }
+                    } else {
+                        RecordResult::Put {
+                            sequence_number: "1".into(),
+                            shard_id: "s".into(),
+                        }
+                    }
+                })
+                .collect(),
+            encryption_type: None,
+        };
+        p.handle_result(b, Ok(out), 10);
+        assert_eq!(p.stats().records_put, 100 - throttled.len() as u64);
+        let b = p.poll_batch(p.poll_timeout().unwrap()).unwrap();
+        assert_eq!(
+            b.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            throttled
+        );
+        let ok = ok_all(&b);
+        p.handle_result(b, ok, 1000);
+        assert_eq!((p.stats().records_put, p.stats().records_pending), (100, 0));
+        balanced(&p);
+    }
+
+    /// Property: whatever records arrive (sizes, keys, modes, caps), every batch respects the
+    /// API and aggregation limits, aggregated records decode to exactly their members, each
+    /// ordering key's records come out in order, and every record comes out once.
+    #[test]
+    fn any_sequence_of_records_aggregates_within_the_limits_and_round_trips() {
+        let mut rng = Producer::new(Settings::default(), "rng".into(), 0x51ed_2701);
+        for case in 0..300 {
+            let mut s = Settings::default();
+            s.max_record_bytes = [1_000, 8_000, 1 << 20][(rng.random() % 3) as usize];
+            s.max_batch_bytes = s
+                .max_record_bytes
+                .max([4_000, 64_000, 1 << 20][(rng.random() % 3) as usize]);
+            s.max_batch_records = 1 + (rng.random() % 500) as usize;
+            s.aggregation_max_bytes = [256, 3_000, 51_200][(rng.random() % 3) as usize];
+            s.max_buffered_records = 1_000_000;
+            s.max_buffered_bytes = 256 << 20;
+            s.partition_key = if rng.random() % 2 == 0 {
+                PartitionKeyMode::Session
+            } else {
+                PartitionKeyMode::Random
+            };
+            let mut p = Producer::new(s.clone(), format!("session-{case}"), rng.random());
+            let n = 1 + (rng.random() % 400) as usize;
+            let mut sent = Vec::new();
+            for _ in 0..n {
+                let len = match rng.random() % 10 {
+                    0 => (rng.random() % s.max_record_bytes as u64) as usize,
+                    _ => (rng.random() % 300) as usize,
+                };
+                let key = match rng.random() % 4 {
+                    0 => Some(format!("app-key-{}", rng.random() % 3)),
+                    _ => None,
+                };
+                let body = format!("\"{}\"", "x".repeat(len));
+                if let Ok(seq) = p.record_app(&body, key.as_deref(), 0) {
+                    sent.push(seq);
+                }
+            }
+            p.flush(0);
+            let mut out_order: Vec<(String, u64)> = Vec::new();
+            let mut now = 0;
+            while let Some(b) = p.poll_batch(now) {
+                assert!(b.kinesis.len() <= s.max_batch_records, "case {case}");
+                let batch_bytes: usize = b.kinesis_records().map(|(k, d)| k.len() + d.len()).sum();
+                assert!(
+                    batch_bytes <= s.max_batch_bytes || b.kinesis.len() == 1,
+                    "case {case}: {batch_bytes}"
+                );
+                for (k, (key, data)) in b.kinesis.iter().zip(b.kinesis_records()) {
+                    assert!(
+                        key.len() + data.len() <= s.max_record_bytes,
+                        "case {case}: record too large"
+                    );
+                    if let Some(agg) = &k.aggregated {
+                        assert!(
+                            agg.len() <= s.aggregation_max_bytes,
+                            "case {case}: aggregate over target"
+                        );
+                        let members: Vec<(String, Vec<u8>)> = k
+                            .members
+                            .iter()
+                            .map(|&i| {
+                                (
+                                    b.records[i].partition_key.clone(),
+                                    b.records[i].data.clone(),
+                                )
+                            })
+                            .collect();
+                        assert_eq!(
+                            crate::aggregation::decode(agg).unwrap(),
+                            members,
+                            "case {case}"
+                        );
+                    }
+                    for &i in &k.members {
+                        let r = &b.records[i];
+                        if r.ordered {
+                            out_order.push((r.partition_key.clone(), r.seq));
+                        }
+                    }
+                }
+                let taken: Vec<u64> = b.records.iter().map(|r| r.seq).collect();
+                let ok = ok_all(&b);
+                p.handle_result(b, ok, now);
+                now += 1;
+                sent.retain(|s| !taken.contains(s));
+            }
+            assert!(
+                sent.is_empty(),
+                "case {case}: {} records never came out",
+                sent.len()
+            );
+            for key in out_order
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                let seqs: Vec<u64> = out_order
+                    .iter()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, s)| *s)
+                    .collect();
+                assert!(
+                    seqs.windows(2).all(|w| w[0] < w[1]),
+                    "case {case}: key {key} out of order"
+                );
+            }
+            balanced(&p);
+        }
     }
 }

@@ -166,11 +166,10 @@ impl Shared {
 
     async fn send(self: Rc<Self>, batch: Batch) {
         let records: Vec<Record> = batch
-            .records
-            .iter()
-            .map(|r| Record {
-                data: &r.data,
-                partition_key: &r.partition_key,
+            .kinesis_records()
+            .map(|(partition_key, data)| Record {
+                data,
+                partition_key,
                 explicit_hash_key: None,
             })
             .collect();

@@ -71,6 +71,12 @@ test('a page with only the script tag puts every captured event in the stream, o
   assert.equal(stats.recordsDropped, 0);
   assert.equal(stats.recordsPut, stats.recordsReceived, JSON.stringify(stats));
   const back = await stack.auth.readBack('general_stream');
+  // Aggregated by default: fewer Kinesis records than events, unpacked by aws-kinesis-agg.
+  const ours = back.records.filter((r) => r.partitionKey === sid);
+  assert.ok(ours.some((r) => r.aggregated), 'KPL-aggregated records in the stream');
+  assert.ok(new Set(ours.map((r) => r.sequenceNumber)).size < ours.length);
+  assert.equal(stats.recordsPut, ours.length);
+  assert.ok(stats.kinesisRecordsPut < stats.recordsPut);
   const mine = back.records.filter((r) => r.partitionKey === sid).map((r) => JSON.parse(Buffer.from(r.data, 'base64').toString('utf8')));
   // Exactly once per sequence number, in order, nothing missing.
   assert.deepEqual(mine.map((r) => r.seq), [...Array(stats.recordsReceived).keys()]);

@@ -11,8 +11,24 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { KinesisClient, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import agg from 'aws-kinesis-agg';
 import { REGION, STREAM, writePolicy, readPolicy } from './iam.mjs';
 import { preflight, sendJson, readBody, cors } from './frontdoor.mjs';
+
+/**
+ * The user records inside one Kinesis record ({data: base64, partitionKey, sequenceNumber}),
+ * by AWS Labs' aws-kinesis-agg with its MD5 check on; a plain record comes back as itself.
+ */
+export function deaggregate(record) {
+  let out;
+  agg.deaggregateSync(record, true, (err, users) => {
+    if (err) throw err;
+    out = users;
+  });
+  return out.map((u, i) => ({ partitionKey: u.partitionKey, data: u.data, subSequenceNumber: u.subSequenceNumber ?? i }));
+}
+
+const MAGIC = 'f3899ac2';
 
 export const IDENTITY_POOL_ID = `${REGION}:00000000-0000-4000-8000-0000000b0b00`;
 
@@ -66,7 +82,15 @@ export class AuthServer {
       return json(req, res, 200, this.vend('write'));
     }
     if (req.method === 'GET' && url.pathname === '/__stack/readback') {
-      return json(req, res, 200, await this.readBack(url.searchParams.get('stream') || STREAM));
+      return json(req, res, 200, await this.readBack(url.searchParams.get('stream') || STREAM, { raw: url.searchParams.has('raw') }));
+    }
+    if (req.method === 'POST' && url.pathname === '/__stack/deaggregate') {
+      const record = JSON.parse((await readBody(req, 12 * 1024 * 1024)).toString('utf8'));
+      try {
+        return json(req, res, 200, { records: deaggregate(record) });
+      } catch (e) {
+        return json(req, res, 400, { error: String(e && e.message) });
+      }
     }
     if (req.method === 'GET' && url.pathname === '/__stack/requests') {
       const akid = url.searchParams.get('accessKeyId');
@@ -130,7 +154,7 @@ export class AuthServer {
   }
 
   /** Every record in the stream, read through the front door by the AWS SDK with read-scoped credentials. */
-  async readBack(stream) {
+  async readBack(stream, { raw = false } = {}) {
     const c = this.vend('read', 900, stream);
     const client = new KinesisClient({
       region: REGION,
@@ -142,24 +166,35 @@ export class AuthServer {
     try {
       const shards = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards;
       const records = [];
+      const rawRecords = [];
+      let kinesisRecords = 0;
       for (const shard of shards) {
         let it = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
         for (let page = 0; it && page < 10000; page++) {
           const out = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10000 }));
           for (const r of out.Records) {
-            records.push({
-              shardId: shard.ShardId,
-              sequenceNumber: r.SequenceNumber,
-              partitionKey: r.PartitionKey,
-              data: Buffer.from(r.Data).toString('base64'),
-              arrival: r.ApproximateArrivalTimestamp?.getTime(),
-            });
+            const data = Buffer.from(r.Data);
+            const aggregated = data.subarray(0, 4).toString('hex') === MAGIC;
+            kinesisRecords++;
+            if (raw) rawRecords.push({ shardId: shard.ShardId, sequenceNumber: r.SequenceNumber, partitionKey: r.PartitionKey, data: data.toString('base64'), aggregated });
+            // De-aggregated by aws-kinesis-agg (AWS Labs), not by our code; MD5 checked.
+            for (const u of deaggregate({ data: data.toString('base64'), partitionKey: r.PartitionKey, sequenceNumber: r.SequenceNumber })) {
+              records.push({
+                shardId: shard.ShardId,
+                sequenceNumber: r.SequenceNumber,
+                subSequenceNumber: u.subSequenceNumber,
+                partitionKey: u.partitionKey,
+                data: u.data,
+                aggregated,
+                arrival: r.ApproximateArrivalTimestamp?.getTime(),
+              });
+            }
           }
           if (out.Records.length === 0 || out.MillisBehindLatest === 0) break;
           it = out.NextShardIterator;
         }
       }
-      return { stream, shards: shards.length, count: records.length, records };
+      return { stream, shards: shards.length, kinesisRecords, count: records.length, records, ...(raw ? { raw: rawRecords } : {}) };
     } finally {
       client.destroy();
     }

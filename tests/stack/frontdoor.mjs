@@ -138,7 +138,11 @@ export class FrontDoor {
       if (Array.isArray(input.Records)) {
         entry.records = input.Records.length;
         // What the API counts against its limits: data bytes plus partition key bytes.
-        entry.payloadBytes = input.Records.reduce((n, r) => n + Buffer.from(String(r.Data || ''), 'base64').length + Buffer.byteLength(String(r.PartitionKey || '')), 0);
+        const sizes = input.Records.map((r) => Buffer.from(String(r.Data || ''), 'base64').length + Buffer.byteLength(String(r.PartitionKey || '')));
+        entry.payloadBytes = sizes.reduce((a, b) => a + b, 0);
+        // What Kinesis bills: provisioned mode in 25 KB PUT payload units per record, on-demand in 1 KB per record.
+        entry.putPayloadUnits = sizes.reduce((a, n) => a + Math.max(1, Math.ceil(n / 25600)), 0);
+        entry.onDemandKb = sizes.reduce((a, n) => a + Math.max(1, Math.ceil(n / 1024)), 0);
         entry.partitionKeys = [...new Set(input.Records.map((r) => r.PartitionKey))].slice(0, 5);
       }
       const stream = this.streamOf(input, operation);
