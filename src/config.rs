@@ -26,6 +26,8 @@ pub const KEYS: &[&str] = &[
     "recordTtlMs",
     "aggregation",
     "aggregationMaxBytes",
+    "rejectedRecords",
+    "persistMaxBytes",
     "partitionKey",
     "capture",
     "target",
@@ -61,6 +63,11 @@ pub struct Settings {
     pub aggregation: bool,
     /// Target size of an aggregated record (the KPL's `AggregationMaxSize`).
     pub aggregation_max_bytes: usize,
+    /// Records Kinesis refuses for good (AccessDenied, ResourceNotFound, ...): dropped and
+    /// counted (`false`, the default), or kept and retried each minute until their TTL.
+    pub keep_rejected: bool,
+    /// Bound on what a page going away keeps in localStorage for the next page (0: none).
+    pub persist_max_bytes: usize,
     pub partition_key: PartitionKeyMode,
     /// Mouse events captured automatically; empty for none.
     pub capture: Vec<crate::capture::EventKind>,
@@ -81,6 +88,8 @@ impl Default for Settings {
             record_ttl_ms: 60_000,
             aggregation: true,
             aggregation_max_bytes: crate::aggregation::DEFAULT_MAX_BYTES,
+            keep_rejected: false,
+            persist_max_bytes: 1024 * 1024,
             partition_key: PartitionKeyMode::Session,
             capture: crate::capture::EventKind::ALL.to_vec(),
             target: None,
@@ -219,6 +228,17 @@ impl Settings {
                 "bytes",
             )? as usize,
             partition_key,
+            persist_max_bytes: int_setting(obj, "persistMaxBytes", (0, 4 * MIB), MIB, "bytes")? as usize,
+            keep_rejected: match opt_string(obj, "rejectedRecords", "rejectedRecords")? {
+                None | Some("drop") => false,
+                Some("keep") => true,
+                Some(other) => {
+                    return Err(Error::config(
+                        "rejectedRecords",
+                        format!("{other:?} is not allowed: use \"drop\" (count and report) or \"keep\" (hold and retry each minute until recordTtlMs)"),
+                    ))
+                }
+            },
             capture: capture_setting(obj.get("capture"))?,
             target,
         };
@@ -687,6 +707,8 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     ("data-record-ttl-ms", "recordTtlMs"),
     ("data-aggregation", "aggregation"),
     ("data-aggregation-max-bytes", "aggregationMaxBytes"),
+    ("data-rejected-records", "rejectedRecords"),
+    ("data-persist-max-bytes", "persistMaxBytes"),
     ("data-partition-key", "partitionKey"),
     ("data-capture", "capture"),
     ("data-target", "target"),

@@ -97,7 +97,11 @@ impl fmt::Display for Error {
                 message,
                 status,
             } => {
-                write!(f, "{} (HTTP {status}): {message}", code.as_str())
+                write!(f, "{} (HTTP {status}): {message}", code.as_str())?;
+                match code.hint(message) {
+                    Some(hint) => write!(f, " ({hint})"),
+                    None => Ok(()),
+                }
             }
             Error::MalformedResponse { endpoint, message } => {
                 write!(f, "unexpected response from {endpoint}: {message}")
@@ -151,7 +155,48 @@ pub fn is_clock_skew(message: &str) -> bool {
     message.contains("Signature expired") || message.contains("Signature not yet current")
 }
 
+/// The server's time in a clock-skew message, which ends "(20261126T132000Z - 5 min.)" or
+/// "(... + 5 min.)": Kinesis may not expose its `Date` header to cross-origin readers.
+pub fn server_time_from_skew(message: &str) -> Option<crate::time::EpochMillis> {
+    if !is_clock_skew(message) {
+        return None;
+    }
+    let open = message.rfind('(')?;
+    let stamp = message[open + 1..].split_whitespace().next()?;
+    let b = stamp.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let iso = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &stamp[0..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13],
+        &stamp[13..15]
+    );
+    crate::time::parse_iso8601(&iso)
+}
+
 impl ServiceErrorCode {
+    /// What to fix, for the codes that a retry will not fix.
+    pub fn hint(&self, message: &str) -> Option<&'static str> {
+        Some(match self {
+            Self::AccessDenied => "fix the credentials' policy: it must allow kinesis:PutRecords and kinesis:PutRecord on this stream's ARN",
+            Self::ResourceNotFound => "check streamName or streamArn, region and endpoint: the stream does not exist there",
+            Self::Validation | Self::InvalidArgument => "the request was refused as invalid: check partition keys, maxRecordBytes and the stream identifier",
+            Self::KmsAccessDenied | Self::KmsDisabled | Self::KmsNotFound | Self::KmsInvalidState | Self::KmsOptInRequired => {
+                "the stream's KMS key cannot be used: check the key's policy, state and that it exists"
+            }
+            Self::UnrecognizedClient => "the access key or session token is unknown: check the credential source",
+            Self::InvalidSignature if !is_clock_skew(message) => {
+                "the signature did not match: check the region, and that nothing between the page and Kinesis changes the request"
+            }
+            _ => return None,
+        })
+    }
+
     /// Codes worth retrying as such (per-record codes included).
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -229,6 +274,40 @@ impl ServiceErrorCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_time_is_read_from_skew_messages() {
+        let expired = "Signature expired: 20261126T131000Z is now earlier than 20261126T131500Z (20261126T132000Z - 5 min.)";
+        assert_eq!(
+            server_time_from_skew(expired),
+            crate::time::parse_iso8601("2026-11-26T13:20:00Z")
+        );
+        let early = "Signature not yet current: 20261126T135500Z is still later than 20261126T134900Z (20261126T134400Z + 5 min.)";
+        assert_eq!(
+            server_time_from_skew(early),
+            crate::time::parse_iso8601("2026-11-26T13:44:00Z")
+        );
+        assert_eq!(
+            server_time_from_skew("The request signature we calculated does not match"),
+            None
+        );
+        let e = Error::Service {
+            code: ServiceErrorCode::InvalidSignature,
+            message: expired.into(),
+            status: 400,
+        };
+        assert!(e.is_retryable());
+        let denied = Error::Service {
+            code: ServiceErrorCode::AccessDenied,
+            message: "no".into(),
+            status: 400,
+        };
+        assert!(!denied.is_retryable());
+        assert!(
+            denied.to_string().contains("must allow kinesis:PutRecords"),
+            "{denied}"
+        );
+    }
 
     #[test]
     fn codes_parse_with_and_without_namespace() {

@@ -22,11 +22,17 @@ use std::collections::{BTreeMap, VecDeque};
 /// Backoff after a failed request: full jitter over `BASE * 2^failures`, capped.
 const BACKOFF_BASE_MS: u64 = 100;
 const BACKOFF_CAP_MS: u64 = 5_000;
+/// How long kept rejected records wait before they are tried again (`rejectedRecords: "keep"`).
+const KEPT_REJECTED_RETRY_MS: u64 = 60_000;
 
 /// One record waiting to be put.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Buffered {
+    /// The sequence number written in the record (`seq`) by the session that captured it.
     pub seq: u64,
+    /// Position in this producer's buffer order (restored records come first); watermarks
+    /// and retries go by it.
+    pub order: u64,
     /// `None` for app records.
     pub kind: Option<EventKind>,
     pub data: Vec<u8>,
@@ -61,9 +67,18 @@ pub struct KinesisRecord {
 /// Records taken for one PutRecords request; give it back to [`Producer::handle_result`].
 #[derive(Debug)]
 pub struct Batch {
+    pub id: u64,
     pub records: Vec<Buffered>,
     pub kinesis: Vec<KinesisRecord>,
     pub taken_at: EpochMillis,
+}
+
+/// A batch out for delivery: its records are kept so a page closing can persist them.
+#[derive(Debug)]
+struct InFlight {
+    id: u64,
+    records: Vec<Buffered>,
+    bytes: usize,
 }
 
 impl Batch {
@@ -104,6 +119,9 @@ pub enum DropReason {
     Expired,
     /// Recorded after `close()`.
     Closed,
+    /// A page went away with more unsent records than `persistMaxBytes` holds (reported by
+    /// the next page of the origin).
+    PersistFull,
 }
 
 impl DropReason {
@@ -115,6 +133,7 @@ impl DropReason {
             Self::Rejected => "rejected",
             Self::Expired => "expired",
             Self::Closed => "closed",
+            Self::PersistFull => "persistFull",
         }
     }
 }
@@ -164,6 +183,8 @@ pub struct Stats {
     pub retries: u64,
     pub drops_by_reason: BTreeMap<&'static str, u64>,
     pub mousemove_coalesced: u64,
+    /// Records persisted by an earlier page of this origin and sent by this one.
+    pub records_restored: u64,
     pub request_latency_ms: Timing,
     pub buffering_time_ms: Timing,
 }
@@ -188,7 +209,9 @@ pub struct Producer {
     buffered_bytes: usize,
     moves_buffered: usize,
     /// (records, bytes, lowest seq) of the request in flight.
-    in_flight: Option<(usize, usize, u64)>,
+    in_flight: Vec<InFlight>,
+    next_order: u64,
+    next_batch: u64,
     flush_upto: u64,
     not_before: EpochMillis,
     failures: u32,
@@ -211,7 +234,9 @@ impl Producer {
             buffer: VecDeque::new(),
             buffered_bytes: 0,
             moves_buffered: 0,
-            in_flight: None,
+            in_flight: Vec::new(),
+            next_order: 0,
+            next_batch: 0,
             flush_upto: 0,
             not_before: 0,
             failures: 0,
@@ -322,6 +347,7 @@ impl Producer {
             captured_at: now,
             attempts: 0,
             ordered,
+            order: 0,
         };
         self.stats.records_received += 1;
         if record.size() > self.settings.max_record_bytes {
@@ -385,6 +411,7 @@ impl Producer {
             captured_at: now,
             attempts: 0,
             ordered,
+            order: 0,
         };
         if record.size() > self.settings.max_record_bytes {
             let message = format!(
@@ -399,7 +426,10 @@ impl Producer {
     }
 
     fn pending_counts(&self) -> (usize, usize) {
-        let (n, b, _) = self.in_flight.unwrap_or((0, 0, 0));
+        let (n, b) = self
+            .in_flight
+            .iter()
+            .fold((0, 0), |(n, b), f| (n + f.records.len(), b + f.bytes));
         (self.buffer.len() + n, self.buffered_bytes + b)
     }
 
@@ -433,6 +463,9 @@ impl Producer {
             }
         }
         self.remember(&record);
+        let mut record = record;
+        record.order = self.next_order;
+        self.next_order += 1;
         self.buffer.push_back(record);
     }
 
@@ -456,9 +489,9 @@ impl Producer {
         if let Some((s, t)) = self.coalescer.take_pending() {
             self.push_mouse(s, t, now);
         }
-        self.flush_upto = self.next_seq;
+        self.flush_upto = self.next_order;
         self.not_before = self.not_before.min(now);
-        self.next_seq
+        self.next_order
     }
 
     /// Stops taking records and flushes what is buffered.
@@ -470,8 +503,12 @@ impl Producer {
 
     /// Whether every record below `upto` has been put or dropped.
     pub fn is_flushed(&self, upto: u64) -> bool {
-        self.buffer.front().is_none_or(|r| r.seq >= upto)
-            && self.in_flight.is_none_or(|(_, _, low)| low >= upto)
+        self.buffer.front().is_none_or(|r| r.order >= upto)
+            && self
+                .in_flight
+                .iter()
+                .flat_map(|f| &f.records)
+                .all(|r| r.order >= upto)
     }
 
     /// When the shell should call `handle_timeout` and `poll_batch` next.
@@ -480,8 +517,8 @@ impl Producer {
         let mut at = |t: EpochMillis| next = Some(next.map_or(t, |n: EpochMillis| n.min(t)));
         if let Some(oldest) = self.buffer.front() {
             at(oldest.captured_at + self.settings.record_ttl_ms);
-            if self.in_flight.is_none() {
-                let due = if self.batch_full() || self.flush_upto > oldest.seq || self.closed {
+            if self.in_flight.is_empty() {
+                let due = if self.batch_full() || self.flush_upto > oldest.order || self.closed {
                     0
                 } else {
                     oldest.captured_at + self.settings.flush_interval_ms
@@ -520,37 +557,109 @@ impl Producer {
     /// A batch to send now, if a trigger fires: a full batch (records or bytes), the oldest
     /// record's wait reaching `flushIntervalMs`, `flush()`, or `close()`. One at a time.
     pub fn poll_batch(&mut self, now: EpochMillis) -> Option<Batch> {
-        if self.in_flight.is_some() || now < self.not_before {
+        if !self.in_flight.is_empty() || now < self.not_before {
             return None;
         }
         let oldest = self.buffer.front()?;
         let waited = oldest.captured_at;
         let due = self.batch_full()
-            || self.flush_upto > oldest.seq
+            || self.flush_upto > oldest.order
             || self.closed
             || now >= waited + self.settings.flush_interval_ms;
         if !due {
             return None;
         }
-        let (records, kinesis) = self.take_batch();
-        let bytes = records.iter().map(Buffered::size).sum();
-        let low = records.iter().map(|r| r.seq).min().unwrap_or(u64::MAX);
-        self.in_flight = Some((records.len(), bytes, low));
+        let (records, kinesis) = self.take_batch(
+            self.settings.max_batch_records,
+            self.settings.max_batch_bytes,
+        );
         self.stats.buffering_time_ms.add(now.saturating_sub(waited));
-        Some(Batch {
+        Some(self.start(records, kinesis, now))
+    }
+
+    fn start(
+        &mut self,
+        records: Vec<Buffered>,
+        kinesis: Vec<KinesisRecord>,
+        now: EpochMillis,
+    ) -> Batch {
+        let id = self.next_batch;
+        self.next_batch += 1;
+        let bytes = records.iter().map(Buffered::size).sum();
+        self.in_flight.push(InFlight {
+            id,
+            records: records.clone(),
+            bytes,
+        });
+        Batch {
+            id,
             records,
             kinesis,
             taken_at: now,
-        })
+        }
+    }
+
+    /// For a page going away: a batch of at most `max_payload_bytes` (data + keys) to send
+    /// at once with `fetch(..., {keepalive: true})`, whatever the triggers and even with a
+    /// request in flight. Give its outcome to `handle_result` if the page lives on.
+    pub fn take_keepalive_batch(
+        &mut self,
+        now: EpochMillis,
+        max_payload_bytes: usize,
+    ) -> Option<Batch> {
+        if let Some((s, t)) = self.coalescer.take_pending() {
+            self.push_mouse(s, t, now);
+        }
+        self.buffer.front()?;
+        let (records, kinesis) =
+            self.take_batch(self.settings.max_batch_records, max_payload_bytes);
+        Some(self.start(records, kinesis, now))
+    }
+
+    /// Every record not yet confirmed put (buffered or in flight), oldest first: what a page
+    /// going away must persist so that nothing is lost.
+    pub fn unload_snapshot(&mut self, now: EpochMillis) -> Vec<Buffered> {
+        if let Some((s, t)) = self.coalescer.take_pending() {
+            self.push_mouse(s, t, now);
+        }
+        let mut all: Vec<Buffered> = self
+            .in_flight
+            .iter()
+            .flat_map(|f| f.records.iter().cloned())
+            .collect();
+        all.extend(self.buffer.iter().cloned());
+        all.sort_by_key(|r| r.order);
+        all
+    }
+
+    /// Records an earlier page could not persist: counted as received and dropped, reported.
+    pub fn restore_lost(&mut self, count: u64) {
+        self.stats.records_received += count;
+        self.report_drop(DropReason::PersistFull, "unknown", count, None);
+    }
+
+    /// Records persisted by an earlier page of this origin: they go first, keep their own
+    /// session id and sequence number (both are inside their data), and count as received.
+    pub fn restore(&mut self, records: Vec<Buffered>, now: EpochMillis) {
+        for mut r in records {
+            r.captured_at = now;
+            r.attempts = 0;
+            self.stats.records_received += 1;
+            self.stats.records_restored += 1;
+            self.push(r);
+        }
     }
 
     /// Takes records from the head of the buffer into Kinesis records, within the request's
     /// record and byte caps. With aggregation on, records of one ordering key (or records
     /// with random keys) share aggregated records up to `aggregationMaxBytes` and the maximum
     /// record size; a Kinesis record of one member goes as a plain record, as in the KPL.
-    fn take_batch(&mut self) -> (Vec<Buffered>, Vec<KinesisRecord>) {
+    fn take_batch(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> (Vec<Buffered>, Vec<KinesisRecord>) {
         let s = self.settings.clone();
-        let (max_records, max_bytes) = (s.max_batch_records, s.max_batch_bytes);
         let aggregate_limit = |outer_key_len: usize| {
             s.aggregation_max_bytes
                 .min(s.max_record_bytes.saturating_sub(outer_key_len))
@@ -644,12 +753,13 @@ impl Producer {
         result: Result<PutRecordsOutput, Error>,
         now: EpochMillis,
     ) {
-        self.in_flight = None;
+        self.in_flight.retain(|f| f.id != batch.id);
         self.stats.put_records_requests += 1;
         self.stats
             .request_latency_ms
             .add(now.saturating_sub(batch.taken_at));
         let mut retry = Vec::new();
+        let mut kept = false;
         let result = match result {
             Ok(out) if out.records.len() != batch.kinesis.len() => Err(Error::MalformedResponse {
                 endpoint: String::new(),
@@ -685,6 +795,9 @@ impl Producer {
                                 .or_default() += 1;
                             if error_code.is_retryable() {
                                 retry.extend(members);
+                            } else if self.settings.keep_rejected {
+                                kept = true;
+                                retry.extend(members);
                             } else if let Some(first) = members.first() {
                                 let (kind, n) = (first.kind_name(), members.len() as u64);
                                 self.report_drop(
@@ -707,6 +820,9 @@ impl Producer {
                     .or_default() += 1;
                 if e.is_retryable() {
                     retry = all;
+                } else if self.settings.keep_rejected {
+                    kept = true;
+                    retry = all;
                 } else if let Some(first) = all.first() {
                     let kind = first.kind_name();
                     self.report_drop(
@@ -719,7 +835,7 @@ impl Producer {
                 self.errors.push(e);
             }
         }
-        retry.sort_by_key(|r| r.seq);
+        retry.sort_by_key(|r| r.order);
         if retry.is_empty() {
             self.failures = 0;
             self.not_before = now;
@@ -727,6 +843,9 @@ impl Producer {
             self.failures = (self.failures + 1).min(20);
             let ceiling = (BACKOFF_BASE_MS << self.failures.min(16)).min(BACKOFF_CAP_MS);
             self.not_before = now + self.random() % (ceiling + 1);
+            if kept {
+                self.not_before = now + KEPT_REJECTED_RETRY_MS;
+            }
             self.stats.retries += retry.len() as u64;
             for mut r in retry.into_iter().rev() {
                 r.attempts += 1;
@@ -1307,5 +1426,79 @@ mod tests {
             }
             balanced(&p);
         }
+    }
+
+    #[test]
+    fn rejected_records_are_kept_when_asked_and_retried_a_minute_later() {
+        let s = Settings {
+            aggregation: false,
+            keep_rejected: true,
+            ..Settings::default()
+        };
+        let mut p = Producer::new(s, "sid".into(), 7);
+        p.record_app("1", None, 0).unwrap();
+        p.flush(0);
+        let b = p.poll_batch(0).unwrap();
+        let denied = Error::Service {
+            code: ServiceErrorCode::AccessDenied,
+            message: "no".into(),
+            status: 400,
+        };
+        p.handle_result(b, Err(denied), 10);
+        assert_eq!(p.stats().records_pending, 1);
+        assert!(p.take_drops().is_empty());
+        assert_eq!(p.take_errors().len(), 1, "still reported");
+        assert!(p.poll_batch(30_000).is_none());
+        assert!(p.poll_batch(60_010).is_some());
+    }
+
+    #[test]
+    fn a_page_going_away_keeps_every_unconfirmed_record_and_the_next_page_sends_them() {
+        let mut p = Producer::new(settings(), "old-session".into(), 7);
+        for i in 0..300 {
+            p.record_app(&format!("{{\"i\":{i}}}"), None, 0).unwrap();
+        }
+        p.flush(0);
+        let in_flight = p.poll_batch(0).unwrap();
+        assert_eq!(in_flight.records.len(), 300);
+        for i in 300..400 {
+            p.record_app(&format!("{{\"i\":{i}}}"), None, 1).unwrap();
+        }
+        // Leaving: a keepalive batch within budget even though a request is in flight...
+        let keepalive = p.take_keepalive_batch(2, 2_000).unwrap();
+        let payload: usize = keepalive
+            .kinesis_records()
+            .map(|(k, d)| k.len() + d.len())
+            .sum();
+        assert!(payload <= 2_000 && !keepalive.records.is_empty());
+        // ...and everything unconfirmed (in flight, keepalive, buffered) to persist, in order.
+        let snapshot = p.unload_snapshot(2);
+        assert_eq!(
+            snapshot.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            (0..400).collect::<Vec<_>>()
+        );
+
+        // The next page restores them: sent first, with their own session id and seq.
+        let mut next = Producer::new(settings(), "new-session".into(), 8);
+        next.restore(snapshot, 10_000);
+        next.record_app("{}", None, 10_000).unwrap();
+        next.flush(10_000);
+        let b = next.poll_batch(10_000).unwrap();
+        let first: Value = serde_json::from_slice(&b.records[0].data).unwrap();
+        assert_eq!(
+            (first["sid"].as_str(), first["seq"].as_u64()),
+            (Some("old-session"), Some(0))
+        );
+        let last: Value = serde_json::from_slice(&b.records[400].data).unwrap();
+        assert_eq!(
+            (last["sid"].as_str(), last["seq"].as_u64()),
+            (Some("new-session"), Some(0)),
+            "the new session starts at 0"
+        );
+        let ok = ok_all(&b);
+        next.handle_result(b, ok, 10_001);
+        let s = next.stats();
+        assert_eq!((s.records_put, s.records_restored), (401, 400));
+        balanced(&next);
     }
 }

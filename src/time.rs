@@ -102,6 +102,20 @@ pub fn parse_iso8601(s: &str) -> Option<EpochMillis> {
     Some(secs as u64 * 1000 + millis)
 }
 
+/// Parses an HTTP `Date` header (IMF-fixdate, `Thu, 26 Nov 2026 13:20:00 GMT`).
+pub fn parse_http_date(s: &str) -> Option<EpochMillis> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == parts[2])? + 1;
+    let day: u32 = parts[1].parse().ok()?;
+    parse_iso8601(&format!("{}-{month:02}-{day:02}T{}Z", parts[3], parts[4]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +160,16 @@ mod tests {
         ] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn parses_http_dates() {
+        assert_eq!(
+            parse_http_date("Thu, 26 Nov 2026 14:45:02 GMT"),
+            Some(1_795_704_302_000)
+        );
+        assert_eq!(parse_http_date("Thu, 26 Nov 2026 14:45:02 PST"), None);
+        assert_eq!(parse_http_date("yesterday"), None);
     }
 
     #[test]

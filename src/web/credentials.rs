@@ -83,6 +83,14 @@ impl CredentialProvider {
         self.refreshes.get()
     }
 
+    /// The cached credentials if they can still sign at `now`, without fetching.
+    pub fn cached(&self, now: crate::time::EpochMillis) -> Option<Credentials> {
+        match self.cache.borrow().lookup(now) {
+            Lookup::Fresh(c) | Lookup::Stale(c) => Some(c),
+            Lookup::Missing => None,
+        }
+    }
+
     /// Forgets the cached credentials, so the next `get` fetches new ones.
     pub fn invalidate(&self) {
         self.cache.borrow_mut().invalidate();

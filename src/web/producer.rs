@@ -39,6 +39,75 @@ struct Shared {
     timer_at: Cell<Option<u64>>,
     listeners: RefCell<Vec<Listener>>,
     waiters: RefCell<Vec<(u64, js_sys::Function)>>,
+    /// This page's localStorage key for records persisted when it is hidden.
+    storage_key: String,
+    /// The page's hide was handled (pagehide after visibilitychange must not repeat it).
+    hidden: Cell<bool>,
+}
+
+/// The keepalive budget is 64 KiB of body across the page; what may go in the one request.
+const KEEPALIVE_MAX_BODY: usize = 60 * 1024;
+const KEEPALIVE_MAX_PAYLOAD: usize = 40 * 1024;
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// The JSON persisted for the next page: records as (seq, key, ordered, type, base64 data).
+fn persist_json(records: &[crate::producer::Buffered], budget: usize, now: u64) -> (String, usize) {
+    let mut items = Vec::new();
+    let mut used = 64;
+    for r in records {
+        let cost = crate::base64::encoded_len(r.data.len()) + r.partition_key.len() + 48;
+        if used + cost > budget {
+            break;
+        }
+        used += cost;
+        items.push(json!({"s": r.seq, "k": r.partition_key, "o": r.ordered,
+                          "t": r.kind.map_or("app", EventKind::as_str), "d": crate::base64::encode(&r.data)}));
+    }
+    let kept = items.len();
+    let v = json!({"v": 1, "saved": now, "dropped": records.len() - kept, "records": items});
+    (v.to_string(), kept)
+}
+
+/// Records persisted under `prefix` by earlier pages, removed from storage as they are read:
+/// (records, how many those pages could not keep).
+fn take_persisted(prefix: &str) -> (Vec<crate::producer::Buffered>, u64) {
+    let Some(storage) = local_storage() else {
+        return (Vec::new(), 0);
+    };
+    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|k| k.starts_with(prefix))
+        .collect();
+    let (mut records, mut lost) = (Vec::new(), 0u64);
+    for key in keys {
+        let text = storage.get_item(&key).ok().flatten().unwrap_or_default();
+        let _ = storage.remove_item(&key);
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        lost += v["dropped"].as_u64().unwrap_or(0);
+        for r in v["records"].as_array().into_iter().flatten() {
+            let data = r["d"].as_str().and_then(crate::base64::decode);
+            let (Some(data), Some(key)) = (data, r["k"].as_str()) else {
+                lost += 1;
+                continue;
+            };
+            records.push(crate::producer::Buffered {
+                seq: r["s"].as_u64().unwrap_or(0),
+                order: 0,
+                kind: r["t"].as_str().and_then(EventKind::parse),
+                data,
+                partition_key: key.to_string(),
+                captured_at: 0,
+                attempts: 0,
+                ordered: r["o"].as_bool().unwrap_or(true),
+            });
+        }
+    }
+    (records, lost)
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -116,6 +185,7 @@ fn stats_to_js(s: &Stats) -> JsValue {
         "dropsByReason": s.drops_by_reason,
         "recordsDropped": s.dropped(),
         "mousemoveCoalesced": s.mousemove_coalesced,
+        "recordsRestored": s.records_restored,
         "requestLatencyMs": timing(&s.request_latency_ms),
         "bufferingTimeMs": timing(&s.buffering_time_ms),
     });
@@ -164,17 +234,83 @@ impl Shared {
         }));
     }
 
-    async fn send(self: Rc<Self>, batch: Batch) {
-        let records: Vec<Record> = batch
-            .kinesis_records()
-            .map(|(partition_key, data)| Record {
-                data,
-                partition_key,
-                explicit_hash_key: None,
-            })
-            .collect();
-        let result = self.client.put_records(&records).await;
-        drop(records);
+    /// The page is going away (or may be): send what fits in one keepalive request, and
+    /// persist every record not yet confirmed for the next page of this origin.
+    fn on_hide(self: &Rc<Self>) {
+        if self.hidden.replace(true) {
+            return;
+        }
+        let now = now_ms();
+        let batch = self
+            .core
+            .borrow_mut()
+            .take_keepalive_batch(now, KEEPALIVE_MAX_PAYLOAD);
+        if let Some(batch) = batch {
+            let records: Vec<Record> = batch
+                .kinesis_records()
+                .map(|(partition_key, data)| Record {
+                    data,
+                    partition_key,
+                    explicit_hash_key: None,
+                })
+                .collect();
+            let started = self
+                .client
+                .put_records_keepalive(&records, KEEPALIVE_MAX_BODY);
+            let sent = records.len();
+            drop(records);
+            match started {
+                Ok(Some(fetched)) => {
+                    let me = self.clone();
+                    spawn_local(async move {
+                        let endpoint = me.client.config.endpoint.clone();
+                        let result = super::transport::read_response(&endpoint, fetched)
+                            .await
+                            .and_then(|res| me.client.read(res))
+                            .and_then(|body| {
+                                crate::response::parse_put_records(&body, sent, &endpoint)
+                            });
+                        me.finish(batch, result);
+                    });
+                }
+                // No cached credentials, or too large: the records stay for the next page.
+                Ok(None) | Err(_) => {
+                    let error = started.err().unwrap_or(Error::Network {
+                        endpoint: self.client.config.endpoint.clone(),
+                        message: "not sent with keepalive while the page was hidden".into(),
+                    });
+                    self.core.borrow_mut().handle_result(batch, Err(error), now);
+                }
+            }
+        }
+        let budget = self.core.borrow().settings().persist_max_bytes;
+        if budget > 0 {
+            let snapshot = self.core.borrow_mut().unload_snapshot(now);
+            if let Some(storage) = local_storage() {
+                let (text, _) = persist_json(&snapshot, budget, now);
+                if storage.set_item(&self.storage_key, &text).is_err() {
+                    // Over the origin's quota: keep what a quarter of the budget holds.
+                    let (text, _) = persist_json(&snapshot, budget / 4, now);
+                    let _ = storage.set_item(&self.storage_key, &text);
+                }
+            }
+        }
+    }
+
+    /// Visible again: the live page still holds its records, so the persisted copy goes.
+    fn on_show(&self) {
+        if self.hidden.replace(false) {
+            if let Some(storage) = local_storage() {
+                let _ = storage.remove_item(&self.storage_key);
+            }
+        }
+    }
+
+    fn finish(
+        self: &Rc<Self>,
+        batch: Batch,
+        result: Result<crate::response::PutRecordsOutput, Error>,
+    ) {
         if let Err(Error::Service {
             code: ServiceErrorCode::ExpiredToken | ServiceErrorCode::UnrecognizedClient,
             ..
@@ -188,6 +324,70 @@ impl Shared {
         let stats = stats_to_js(&self.core.borrow().stats());
         call(&self.callbacks.on_stats, &stats);
         self.pump();
+    }
+
+    fn watch_lifecycle(self: &Rc<Self>) {
+        let (Some(window), Some(document)) = (
+            web_sys::window(),
+            web_sys::window().and_then(|w| w.document()),
+        ) else {
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        let on_pagehide = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+            if let Some(me) = weak.upgrade() {
+                me.on_hide();
+            }
+        });
+        let weak = Rc::downgrade(self);
+        let doc = document.clone();
+        let on_visibility = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+            let Some(me) = weak.upgrade() else { return };
+            let state = js_sys::Reflect::get(&doc, &"visibilityState".into())
+                .ok()
+                .and_then(|v| v.as_string());
+            if state.as_deref() == Some("hidden") {
+                me.on_hide();
+            } else {
+                me.on_show();
+            }
+        });
+        let window: web_sys::EventTarget = window.into();
+        let document: web_sys::EventTarget = document.into();
+        // visibilitychange first (a browser closing fires only that), pagehide as backup.
+        if document
+            .add_event_listener_with_callback(
+                "visibilitychange",
+                on_visibility.as_ref().unchecked_ref(),
+            )
+            .is_ok()
+        {
+            self.listeners
+                .borrow_mut()
+                .push((document, "visibilitychange", on_visibility));
+        }
+        if window
+            .add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref())
+            .is_ok()
+        {
+            self.listeners
+                .borrow_mut()
+                .push((window, "pagehide", on_pagehide));
+        }
+    }
+
+    async fn send(self: Rc<Self>, batch: Batch) {
+        let records: Vec<Record> = batch
+            .kinesis_records()
+            .map(|(partition_key, data)| Record {
+                data,
+                partition_key,
+                explicit_hash_key: None,
+            })
+            .collect();
+        let result = self.client.put_records(&records).await;
+        drop(records);
+        self.finish(batch, result);
     }
 
     /// Tells the page about drops and errors, and resolves finished flushes.
@@ -256,11 +456,23 @@ impl Shared {
         Ok(())
     }
 
-    fn unlisten(&self) {
-        for (target, kind, closure) in self.listeners.borrow_mut().drain(..) {
-            let _ =
-                target.remove_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
-        }
+    /// Removes the mouse listeners, or with `all` the page-lifecycle ones too (a closed
+    /// producer still persists what it could not flush if the page goes away).
+    fn unlisten(&self, all: bool) {
+        let lifecycle = |kind: &str| kind == "visibilitychange" || kind == "pagehide";
+        self.listeners
+            .borrow_mut()
+            .retain(|(target, kind, closure)| {
+                if all || !lifecycle(kind) {
+                    let _ = target.remove_event_listener_with_callback(
+                        kind,
+                        closure.as_ref().unchecked_ref(),
+                    );
+                    false
+                } else {
+                    true
+                }
+            });
     }
 
     fn wait_for(self: &Rc<Self>, upto: u64) -> js_sys::Promise {
@@ -294,9 +506,22 @@ impl Producer {
     ) -> Result<Producer, Error> {
         let settings = config.settings.clone();
         let seed = u64::from_le_bytes(random_bytes::<8>());
-        let mut core = Core::new(settings.clone(), session_id(), seed);
+        let sid = session_id();
+        let storage_prefix = format!(
+            "kinesis-browser-producer:v1:{}@{}:",
+            config.stream.name(),
+            config.endpoint
+        );
+        let storage_key = format!("{storage_prefix}{sid}");
+        let mut core = Core::new(settings.clone(), sid, seed);
         core.set_page(page_context());
         let client = Client::new(config, provider)?;
+        // What earlier pages of this origin could not send goes first.
+        let (restored, lost) = take_persisted(&storage_prefix);
+        core.restore(restored, now_ms());
+        if lost > 0 {
+            core.restore_lost(lost);
+        }
         let shared = Rc::new(Shared {
             core: RefCell::new(core),
             client,
@@ -305,7 +530,10 @@ impl Producer {
             timer_at: Cell::new(None),
             listeners: RefCell::new(Vec::new()),
             waiters: RefCell::new(Vec::new()),
+            storage_key,
+            hidden: Cell::new(false),
         });
+        shared.watch_lifecycle();
         if !settings.capture.is_empty() {
             if let Some(document) = web_sys::window().and_then(|w| w.document()) {
                 let target: web_sys::EventTarget = match &settings.target {
@@ -322,6 +550,8 @@ impl Producer {
                 shared.listen(&target, &settings.capture)?;
             }
         }
+        // Restored records go out now.
+        shared.pump();
         Ok(Producer { shared })
     }
 }
@@ -390,7 +620,7 @@ impl Producer {
 
     /// Stops capturing, flushes, and resolves with the final stats. Later `record()` calls throw.
     pub fn close(&self) -> js_sys::Promise {
-        self.shared.unlisten();
+        self.shared.unlisten(false);
         let upto = self.shared.core.borrow_mut().close(now_ms());
         self.shared.wait_for(upto)
     }
@@ -437,6 +667,6 @@ impl Producer {
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        self.shared.unlisten();
+        self.shared.unlisten(true);
     }
 }

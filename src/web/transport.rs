@@ -26,6 +26,8 @@ pub struct HttpResponse {
     pub status: u16,
     pub body: String,
     pub error_type: Option<String>,
+    /// The `Date` header, when the server exposes it to cross-origin readers.
+    pub date: Option<String>,
 }
 
 /// Whether to send cookies: to the app's own credential endpoint yes (same-origin), to AWS never.
@@ -47,24 +49,24 @@ fn js_message(v: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
-/// Sends `req` and reads the whole answer, giving up after `timeout_ms`.
-pub async fn send(
-    req: &HttpRequest,
-    timeout_ms: u32,
-    cookies: Cookies,
-) -> Result<HttpResponse, Error> {
-    let endpoint = redact(&req.url);
-    let network = |e: &JsValue| {
-        Error::Network {
-        endpoint: endpoint.clone(),
+fn network_error(endpoint: &str, e: &JsValue) -> Error {
+    Error::Network {
+        endpoint: endpoint.to_string(),
         message: format!(
             "{} (connection refused, DNS failure or blocked by CORS: check that the endpoint is reachable and allows this origin)",
             js_message(e)
         ),
     }
-    };
-    let controller = AbortController::new().map_err(|e| network(&e))?;
-    let headers = Headers::new().map_err(|e| network(&e))?;
+}
+
+fn build(
+    req: &HttpRequest,
+    cookies: Cookies,
+    keepalive: bool,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Request, Error> {
+    let endpoint = redact(&req.url);
+    let headers = Headers::new().map_err(|e| network_error(&endpoint, &e))?;
     for (name, value) in &req.headers {
         headers.append(name, value).map_err(|_| Error::Signing {
             message: format!("header {name} has a value the browser refuses"),
@@ -78,12 +80,69 @@ pub async fn send(
         Cookies::SameOrigin => RequestCredentials::SameOrigin,
         Cookies::Omit => RequestCredentials::Omit,
     });
-    init.set_signal(Some(&controller.signal()));
+    if keepalive {
+        // web-sys has no setter for it; RequestInit is a plain object.
+        let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    }
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
     if req.method != "GET" {
         init.set_body(&JsValue::from_str(&req.body));
     }
-    let request = Request::new_with_str_and_init(&req.url, &init).map_err(|e| network(&e))?;
+    Request::new_with_str_and_init(&req.url, &init).map_err(|e| network_error(&endpoint, &e))
+}
 
+/// Starts a `fetch(..., {keepalive: true})` now, synchronously, for a page going away: the
+/// browser delivers it even if the page is gone (within its 64 KiB keepalive budget).
+pub fn start_keepalive(req: &HttpRequest) -> Result<js_sys::Promise, Error> {
+    Ok(global_fetch(&build(req, Cookies::Omit, true, None)?))
+}
+
+/// Reads the answer of a started fetch.
+pub async fn read_response(
+    endpoint: &str,
+    fetched: js_sys::Promise,
+) -> Result<HttpResponse, Error> {
+    let fail = |e: JsValue| network_error(endpoint, &e);
+    let response: Response = JsFuture::from(fetched)
+        .await
+        .map_err(fail)?
+        .unchecked_into();
+    read(endpoint, response, |e| network_error(endpoint, &e)).await
+}
+
+async fn read(
+    endpoint: &str,
+    response: Response,
+    fail: impl Fn(JsValue) -> Error,
+) -> Result<HttpResponse, Error> {
+    let _ = endpoint;
+    let text = response.text().map_err(&fail)?;
+    let body = JsFuture::from(text)
+        .await
+        .map_err(&fail)?
+        .as_string()
+        .unwrap_or_default();
+    let error_type = response.headers().get("x-amzn-errortype").ok().flatten();
+    let date = response.headers().get("date").ok().flatten();
+    Ok(HttpResponse {
+        status: response.status(),
+        body,
+        error_type,
+        date,
+    })
+}
+
+/// Sends `req` and reads the whole answer, giving up after `timeout_ms`.
+pub async fn send(
+    req: &HttpRequest,
+    timeout_ms: u32,
+    cookies: Cookies,
+) -> Result<HttpResponse, Error> {
+    let endpoint = redact(&req.url);
+    let controller = AbortController::new().map_err(|e| network_error(&endpoint, &e))?;
+    let request = build(req, cookies, false, Some(&controller.signal()))?;
     let timed_out = Rc::new(Cell::new(false));
     let flag = timed_out.clone();
     let abort = controller.clone();
@@ -98,24 +157,14 @@ pub async fn send(
                 after_ms: timeout_ms,
             }
         } else {
-            network(&e)
+            network_error(&endpoint, &e)
         }
     };
     let response: Response = JsFuture::from(global_fetch(&request))
         .await
         .map_err(&fail)?
         .unchecked_into();
-    let text = response.text().map_err(&fail)?;
-    let body = JsFuture::from(text)
-        .await
-        .map_err(&fail)?
-        .as_string()
-        .unwrap_or_default();
+    let answer = read(&endpoint, response, &fail).await;
     timer.cancel();
-    let error_type = response.headers().get("x-amzn-errortype").ok().flatten();
-    Ok(HttpResponse {
-        status: response.status(),
-        body,
-        error_type,
-    })
+    answer
 }

@@ -84,6 +84,10 @@ export class AuthServer {
     if (req.method === 'GET' && url.pathname === '/__stack/readback') {
       return json(req, res, 200, await this.readBack(url.searchParams.get('stream') || STREAM, { raw: url.searchParams.has('raw') }));
     }
+    if (url.pathname === '/__stack/faults') {
+      if (req.method === 'POST') this.frontDoor.setFaults(JSON.parse((await readBody(req, 65536)).toString('utf8') || '{}'));
+      return json(req, res, 200, { faults: this.frontDoor.faults, injected: this.frontDoor.counters.faults });
+    }
     if (req.method === 'POST' && url.pathname === '/__stack/deaggregate') {
       const record = JSON.parse((await readBody(req, 12 * 1024 * 1024)).toString('utf8'));
       try {

@@ -84,11 +84,40 @@ export class FrontDoor {
   constructor({ sts, storeUrl, now = () => Date.now(), region = REGION }) {
     this.sts = sts;
     this.storeUrl = storeUrl;
-    this.now = now;
+    this.clock = now;
+    this.now = () => this.clock() + (this.faults.clockOffsetMs || 0);
+    this.faults = {};
+    this.putCount = 0;
     this.region = region;
     this.iterators = new Map();
     this.log = [];
-    this.counters = { requests: 0, preflights: 0, unsigned: 0, accepted: 0, byCode: {} };
+    this.counters = { requests: 0, preflights: 0, unsigned: 0, accepted: 0, byCode: {}, faults: {} };
+  }
+
+  /**
+   * Faults for PutRecords, switchable at run time (POST /__stack/faults on the auth port):
+   *   throttleEvery: N        every Nth PutRecords answers ProvisionedThroughputExceededException
+   *   partialFailureRate: p   that share of records fails inside a 200 (throttled or InternalFailure)
+   *   serverErrorRate: p      that share of requests answers 500 InternalFailure
+   *   latencyMs: n            added before answering
+   *   dropConnectionRate: p   that share of connections is cut (half before storing, half after)
+   *   clockOffsetMs: n        the server's clock is off by n (signatures checked against it)
+   *   downForMs: n            the endpoint refuses every PutRecords connection for n ms
+   *   failWith: {code, status, message}  every PutRecords fails so (non-retryable errors)
+   *   expireCredentials: true all credentials issued so far expire now (one-shot)
+   */
+  setFaults(faults) {
+    const f = { ...faults };
+    if (f.downForMs) f.downUntil = Date.now() + f.downForMs;
+    if (f.expireCredentials) {
+      this.sts.expireAll();
+      delete f.expireCredentials;
+    }
+    this.faults = f;
+  }
+
+  fault(kind) {
+    this.counters.faults[kind] = (this.counters.faults[kind] || 0) + 1;
   }
 
   record(entry) {
@@ -124,6 +153,19 @@ export class FrontDoor {
       const [prefix, operation] = target.split('.');
       entry.action = operation;
       if (prefix !== 'Kinesis_20131202' || !operation) throw new AwsError(400, 'UnknownOperationException', `X-Amz-Target ${JSON.stringify(target)} is not a Kinesis operation`);
+      const f = operation === 'PutRecords' ? this.faults : {};
+      if (f.downUntil && Date.now() < f.downUntil) {
+        this.fault('down');
+        req.socket.destroy();
+        return;
+      }
+      if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
+      const drop = f.dropConnectionRate && Math.random() < f.dropConnectionRate ? (Math.random() < 0.5 ? 'before' : 'after') : null;
+      if (drop === 'before') {
+        this.fault('dropBeforeStore');
+        req.socket.destroy();
+        return;
+      }
       if (!req.headers.authorization) {
         this.counters.unsigned++;
         throw new AwsError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
@@ -154,6 +196,35 @@ export class FrontDoor {
         input.StreamName = stream;
         delete input.StreamARN;
       }
+      let failed = [];
+      if (operation === 'PutRecords') {
+        this.putCount++;
+        if (f.throttleEvery && this.putCount % f.throttleEvery === 0) {
+          this.fault('throttle');
+          throw new AwsError(400, 'ProvisionedThroughputExceededException', `Rate exceeded for shard shardId-000000000000 in stream ${stream} under account ${ACCOUNT}.`);
+        }
+        if (f.serverErrorRate && Math.random() < f.serverErrorRate) {
+          this.fault('serverError');
+          throw new AwsError(500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.');
+        }
+        if (f.failWith) {
+          this.fault('failWith');
+          throw new AwsError(f.failWith.status || 400, f.failWith.code, f.failWith.message || f.failWith.code);
+        }
+        if (f.partialFailureRate && Array.isArray(input.Records)) {
+          failed = input.Records.map(() => Math.random() < f.partialFailureRate);
+          if (failed.some(Boolean)) this.fault('partialFailure');
+        }
+      }
+      const all = input.Records;
+      if (failed.some(Boolean)) input.Records = all.filter((_, i) => !failed[i]);
+      if (failed.length && input.Records.length === 0) {
+        const out = { FailedRecordCount: all.length, Records: all.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' })) };
+        entry.status = 200;
+        entry.failed = all.length;
+        this.record(entry);
+        return sendJson(req, res, 200, out);
+      }
       const upstream = await fetch(this.storeUrl, {
         method: 'POST',
         headers: {
@@ -164,8 +235,27 @@ export class FrontDoor {
         },
         body: JSON.stringify(input),
       });
-      const text = await upstream.text();
+      let text = await upstream.text();
       entry.status = upstream.status;
+      if (upstream.ok && failed.some(Boolean)) {
+        // Put the injected per-record failures back in request order.
+        const stored = JSON.parse(text).Records;
+        let j = 0;
+        const merged = all.map((_, i) => (failed[i]
+          ? (Math.random() < 0.5
+            ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard shardId-000000000000 in stream ${stream} under account ${ACCOUNT}.` }
+            : { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' })
+          : stored[j++]));
+        text = JSON.stringify({ FailedRecordCount: merged.filter((r) => r.ErrorCode).length, Records: merged });
+      }
+      if (drop === 'after') {
+        // Stored, but the client never hears: it must retry, and may duplicate.
+        this.fault('dropAfterStore');
+        entry.status = 'dropped';
+        this.record(entry);
+        req.socket.destroy();
+        return;
+      }
       if (upstream.ok) {
         this.counters.accepted++;
         this.trackIterators(operation, stream, text);

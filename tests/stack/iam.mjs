@@ -98,6 +98,12 @@ export class Sts {
     return creds;
   }
 
+  /** Every credential issued so far expires now (fault injection). */
+  expireAll() {
+    const past = new Date(this.now() - 1000).toISOString();
+    for (const c of this.issued.values()) c.Expiration = past;
+  }
+
   lookup(accessKeyId) {
     return this.issued.get(accessKeyId);
   }

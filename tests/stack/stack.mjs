@@ -47,8 +47,11 @@ export async function startStack({ ports = {}, quiet = false } = {}) {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  const sts = new Sts();
-  const frontDoor = new FrontDoor({ sts, storeUrl });
+  // STS and the front door share one clock, so a server clock set off by fault injection
+  // moves credential expirations with it, as AWS's would.
+  let frontDoor = null;
+  const sts = new Sts({ now: () => (frontDoor ? frontDoor.now() : Date.now()) });
+  frontDoor = new FrontDoor({ sts, storeUrl });
   const kinesisPort = await frontDoor.listen(p.kinesis);
   const kinesisEndpoint = `http://127.0.0.1:${kinesisPort}`;
   const auth = new AuthServer({ sts, frontDoor, kinesisEndpoint });
