@@ -17,6 +17,7 @@ pub mod aggregation;
 pub mod base64;
 pub mod capture;
 pub mod config;
+pub mod consumer;
 pub mod credentials;
 pub mod error;
 pub mod md5;

@@ -149,13 +149,15 @@ pub struct DropReport {
     pub code: Option<String>,
 }
 
-/// last / mean / max of a duration in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// last / mean / max / percentiles of a duration in milliseconds (percentiles over the
+/// latest 256 samples).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timing {
     pub last: u64,
     pub max: u64,
     total: u64,
     count: u64,
+    recent: VecDeque<u64>,
 }
 
 impl Timing {
@@ -164,10 +166,25 @@ impl Timing {
         self.max = self.max.max(ms);
         self.total += ms;
         self.count += 1;
+        if self.recent.len() == 256 {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(ms);
     }
 
     pub fn mean(&self) -> u64 {
         self.total.checked_div(self.count).unwrap_or(0)
+    }
+
+    /// The `p`-th percentile (0-100) of the recent samples, nearest rank.
+    pub fn percentile(&self, p: u64) -> u64 {
+        let mut v: Vec<u64> = self.recent.iter().copied().collect();
+        if v.is_empty() {
+            return 0;
+        }
+        v.sort_unstable();
+        let rank = (p.min(100) as usize * v.len()).div_ceil(100).max(1);
+        v[rank - 1]
     }
 }
 
@@ -1500,5 +1517,21 @@ mod tests {
         let s = next.stats();
         assert_eq!((s.records_put, s.records_restored), (401, 400));
         balanced(&next);
+    }
+
+    #[test]
+    fn timing_percentiles_use_nearest_rank() {
+        let mut t = Timing::default();
+        for ms in 1..=100 {
+            t.add(ms);
+        }
+        assert_eq!(
+            (t.percentile(50), t.percentile(99), t.mean(), t.max),
+            (50, 99, 50, 100)
+        );
+        for _ in 0..300 {
+            t.add(7);
+        }
+        assert_eq!(t.percentile(99), 7, "only the latest 256 samples count");
     }
 }

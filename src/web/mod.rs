@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod client;
+pub mod consumer;
 pub mod credentials;
 pub mod producer;
 pub mod transport;

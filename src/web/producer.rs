@@ -172,8 +172,7 @@ fn sample(kind: EventKind, e: &web_sys::Event) -> Option<MouseSample> {
 }
 
 fn stats_to_js(s: &Stats) -> JsValue {
-    let timing =
-        |t: &crate::producer::Timing| json!({"last": t.last, "mean": t.mean(), "max": t.max});
+    let timing = |t: &crate::producer::Timing| json!({"last": t.last, "mean": t.mean(), "max": t.max, "p50": t.percentile(50), "p99": t.percentile(99)});
     let v = json!({
         "recordsReceived": s.records_received,
         "recordsPending": s.records_pending,

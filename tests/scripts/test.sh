@@ -26,7 +26,7 @@ echo "== release build"
 bash tests/scripts/build.sh
 
 echo "== end to end (script tag, trusted input)"
-node --test tests/e2e/*.test.mjs
+node --test --test-concurrency=1 tests/e2e/*.test.mjs
 
 echo "== browser (headless Chromium)"
 # Ports of their own, so a running demo does not get in the way.

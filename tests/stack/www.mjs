@@ -13,7 +13,12 @@ export function serveWww(port, info) {
       streamName: info.stream, region: info.region, endpoint: info.kinesisEndpoint,
       credentials: { url: info.credentialsUrl },
     },
+    consumer: {
+      streamName: info.stream, region: info.region, endpoint: info.kinesisEndpoint,
+      credentials: { url: `${info.credentialsUrl}?scope=read` },
+    },
     cognito: { cognitoIdentityPoolId: info.identityPoolId, cognitoEndpoint: info.authEndpoint },
+    faultsUrl: `${info.authEndpoint}/__stack/faults`,
     readbackUrl: `${info.authEndpoint}/__stack/readback`,
   };
   const server = http.createServer(async (req, res) => {
