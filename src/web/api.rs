@@ -182,3 +182,28 @@ pub(crate) fn output_to_js(out: &PutRecordsOutput) -> JsValue {
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// Benchmark helper: signs `iterations` PutRecords requests of a `body_bytes` body with
+/// fixed fake credentials, as the producer does (build headers, hash the body, sign).
+/// Returns the elapsed milliseconds. Used by `npm run bench`, not by producers.
+#[wasm_bindgen(js_name = benchSign)]
+pub fn bench_sign(iterations: u32, body_bytes: u32) -> f64 {
+    let creds = aws_credential_types::Credentials::new(
+        "ASIAFAKEBENCHMARK000",
+        "fake-secret-for-the-benchmark",
+        Some("fake-token".into()),
+        None,
+        "bench",
+    );
+    let body = "x".repeat(body_bytes as usize);
+    let start = js_sys::Date::now();
+    for i in 0..iterations {
+        let mut req = crate::request::HttpRequest::aws_json(
+            "https://kinesis.us-east-1.amazonaws.com/".into(),
+            "Kinesis_20131202.PutRecords",
+            body.clone(),
+        );
+        let _ = crate::signing::sign(&mut req, &creds, "us-east-1", "kinesis", 1_795_704_302_000 + u64::from(i));
+    }
+    js_sys::Date::now() - start
+}
