@@ -203,7 +203,13 @@ pub fn bench_sign(iterations: u32, body_bytes: u32) -> f64 {
             "Kinesis_20131202.PutRecords",
             body.clone(),
         );
-        let _ = crate::signing::sign(&mut req, &creds, "us-east-1", "kinesis", 1_795_704_302_000 + u64::from(i));
+        let _ = crate::signing::sign(
+            &mut req,
+            &creds,
+            "us-east-1",
+            "kinesis",
+            1_795_704_302_000 + u64::from(i),
+        );
     }
     js_sys::Date::now() - start
 }
