@@ -62,14 +62,7 @@ fn from_js(v: &JsValue) -> Value {
 }
 
 fn start(extra: Value) -> Producer {
-    let mut c = json!({"streamName": "general_stream", "region": "us-east-1", "endpoint": KINESIS,
-                       "credentials": {"url": format!("{AUTH}/credentials")}, "capture": false,
-                       // One user record per Kinesis record, so the front door counts what was recorded.
-                       "aggregation": false});
-    for (k, v) in extra.as_object().unwrap() {
-        c[k] = v.clone();
-    }
-    Producer::start(to_js(&c)).expect("valid config")
+    start_with(extra, &[])
 }
 
 fn start_with(extra: Value, set: &[(&str, JsValue)]) -> Producer {

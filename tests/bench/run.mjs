@@ -8,7 +8,7 @@
 // CDP in headless Chromium, a page that only embeds the script tag, the local stack.
 import { writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../e2e/harness.mjs';
 import { startStack } from '../stack/stack.mjs';
 import { serveWww } from '../stack/www.mjs';
 import { compare } from './compare.mjs';
@@ -20,10 +20,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const stack = await startStack({ ports: { kinesis: 0, auth: 0, store: 0 }, quiet: true });
 const www = await serveWww(0, stack.info);
 const base = `http://127.0.0.1:${www.address().port}`;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const browser = await launchChromium();
 
 /** One run: EVENTS trusted mouse events through a page with only the script tag. */
 async function run(aggregation) {

@@ -4,33 +4,19 @@
 // (tests/scripts/build.sh runs before this in `npm test`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { startStack } from '../stack/stack.mjs';
-import { serveWww } from '../stack/www.mjs';
+import { startAll } from './harness.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 let stack;
-let www;
 let browser;
 let base;
+let env;
 
 before(async () => {
-  assert.ok(existsSync(new URL('../../www/pkg/kinesis-browser-producer.js', import.meta.url)), 'run tests/scripts/build.sh first');
-  stack = await startStack({ ports: { kinesis: 0, auth: 0, store: 0 }, quiet: true });
-  www = await serveWww(0, stack.info);
-  base = `http://127.0.0.1:${www.address().port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
+  env = await startAll();
+  ({ stack, browser, base } = env);
 });
 
-after(async () => {
-  await browser?.close();
-  www?.close();
-  await stack?.stop();
-});
+after(() => env?.stop());
 
 function embedUrl(attrs) {
   return `${base}/__test/embed?${new URLSearchParams(attrs)}`;

@@ -3,30 +3,19 @@
 // and errors that no retry fixes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
-import { startStack } from '../stack/stack.mjs';
-import { serveWww } from '../stack/www.mjs';
+import { startAll } from './harness.mjs';
 
 let stack;
-let www;
 let browser;
 let base;
+let env;
 
 before(async () => {
-  stack = await startStack({ ports: { kinesis: 0, auth: 0, store: 0 }, quiet: true });
-  www = await serveWww(0, stack.info);
-  base = `http://127.0.0.1:${www.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
+  env = await startAll();
+  ({ stack, browser, base } = env);
 });
 
-after(async () => {
-  await browser?.close();
-  www?.close();
-  await stack?.stop();
-});
+after(() => env?.stop());
 
 const embed = (extra = {}) => `${base}/__test/embed?${new URLSearchParams({
   stream: 'general_stream', region: 'us-east-1', endpoint: stack.info.kinesisEndpoint,

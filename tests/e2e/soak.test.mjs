@@ -6,30 +6,19 @@
 // retries, and fails on any loss that is not counted as a drop.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
-import { startStack } from '../stack/stack.mjs';
-import { serveWww } from '../stack/www.mjs';
+import { startAll } from './harness.mjs';
 
 let stack;
-let www;
 let browser;
 let base;
+let env;
 
 before(async () => {
-  stack = await startStack({ ports: { kinesis: 0, auth: 0, store: 0 }, quiet: true });
-  www = await serveWww(0, stack.info);
-  base = `http://127.0.0.1:${www.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
+  env = await startAll();
+  ({ stack, browser, base } = env);
 });
 
-after(async () => {
-  await browser?.close();
-  www?.close();
-  await stack?.stop();
-});
+after(() => env?.stop());
 
 const FAULTS = {
   throttleEvery: 8,
