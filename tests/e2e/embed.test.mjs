@@ -82,6 +82,29 @@ test('a page with only the script tag puts every captured event in the stream, o
   assert.deepEqual([click.x, click.y], [320, 300]);
 });
 
+test('the template\'s outputs work as script-tag attributes under the README\'s CSP: Cognito guests put records', async () => {
+  // As deployed: data-stream, data-region and data-cognito-identity-pool-id from the stack's
+  // outputs. Locally the endpoints point at the local stack; the attribute names are the same.
+  const page = await browser.newPage();
+  await page.goto(embedUrl({
+    stream: 'general_stream', region: 'us-east-1', 'cognito-identity-pool-id': stack.info.identityPoolId,
+    endpoint: stack.info.kinesisEndpoint, 'cognito-endpoint': stack.info.authEndpoint,
+    // Under the README's Content Security Policy: script-src 'self' 'wasm-unsafe-eval', connect-src the endpoints.
+    _csp: '1',
+  }));
+  await page.waitForFunction(() => window.kinesisBrowserProducer);
+  for (let i = 0; i < 20; i++) await page.mouse.move(50 + i * 10, 80);
+  await page.mouse.click(200, 100);
+  const stats = await page.evaluate(() => window.kinesisBrowserProducer.close());
+  const sid = await page.evaluate(() => window.kinesisBrowserProducer.sessionId);
+  await page.close();
+  assert.ok(stats.recordsPut >= 4 && stats.recordsPut === stats.recordsReceived, JSON.stringify(stats));
+  const back = await stack.auth.readBack('general_stream');
+  assert.equal(back.records.filter((r) => r.partitionKey === sid).length, stats.recordsPut);
+  const guests = stack.frontDoor.log.filter((e) => e.partitionKeys?.includes(sid));
+  assert.ok(guests.length > 0 && guests.every((e) => stack.sts.lookup(e.accessKeyId).principal.includes('kinesis-browser-producer-guest')), 'signed with the guest role');
+});
+
 test('bad script-tag attributes give an error naming the attribute', async () => {
   for (const [attrs, attribute] of [
     [{ stream: 'general_stream', region: 'mars', 'credentials-url': '/c' }, 'data-region'],

@@ -42,4 +42,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# pip packages: cfn-lint checks the CloudFormation template (www/aws/template.json).
+if ! python3 -c "import cfnlint" 2>/dev/null; then
+  say "installing cfn-lint (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check cfn-lint
+fi
 say "ready"

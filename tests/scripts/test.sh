@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: sets up what is missing, then runs every test.
-#   1. lint: rustfmt, clippy -D warnings (native and wasm32)
+#   1. lint: rustfmt, clippy -D warnings (native and wasm32), cfn-lint on the template
 #   2. the sans-IO core natively: cargo test
-#   3. the local stack checked from outside with the AWS SDK: node --test
+#   3. the local stack checked from outside with the AWS SDK, the template's policies: node --test
 #   4. the release build (wasm-opt -Oz), so a broken build cannot pass
 #   5. end to end: a page with only the script tag, trusted input via playwright-core
 #   6. the module in headless Chromium against a fresh local stack: wasm-pack test
@@ -15,6 +15,9 @@ echo "== lint"
 cargo fmt --check
 cargo clippy --all-targets -q -- -D warnings
 cargo clippy --all-targets -q --target wasm32-unknown-unknown -- -D warnings
+
+echo "== CloudFormation template (cfn-lint)"
+python3 -c "import sys; from cfnlint.runner import main; sys.argv = ['cfn-lint', 'www/aws/template.json']; sys.exit(main())"
 
 echo "== core (native)"
 cargo test --lib

@@ -2,6 +2,7 @@
 // policy, and evaluates what they may do the way AWS does for assumed roles (the role's
 // policy AND the session policy must allow; an explicit Deny wins).
 import { randomBytes } from 'node:crypto';
+import { writeSessionPolicy } from '../../www/aws/vend-credentials.mjs';
 
 export const ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';
@@ -21,11 +22,8 @@ export const ARTICLE_POLICY = {
   }],
 };
 
-/** Least privilege for a producer: the two write actions on one stream. */
-export const writePolicy = (stream = STREAM) => ({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: ['kinesis:PutRecords', 'kinesis:PutRecord'], Resource: streamArn(stream) }],
-});
+/** Least privilege for a producer: the two write actions on one stream (the reference vending's policy). */
+export const writePolicy = (stream = STREAM) => writeSessionPolicy(streamArn(stream));
 
 /** What a consumer needs to read one stream back. */
 export const readPolicy = (stream = STREAM) => ({

@@ -26,8 +26,13 @@ export function serveWww(port, info) {
     if (url.pathname === '/__test/embed') {
       // A page that only embeds the script tag; each query parameter becomes a data-* attribute.
       const esc = (v) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-      const attrs = [...url.searchParams].map(([k, v]) => ` data-${esc(k)}="${esc(v)}"`).join('');
-      res.writeHead(200, { 'Content-Type': 'text/html', 'Cache-Control': 'no-store' });
+      const attrs = [...url.searchParams].filter(([k]) => !k.startsWith('_')).map(([k, v]) => ` data-${esc(k)}="${esc(v)}"`).join('');
+      const headers = { 'Content-Type': 'text/html', 'Cache-Control': 'no-store' };
+      // _csp=1: the Content Security Policy the README gives for the embed.
+      if (url.searchParams.get('_csp')) {
+        headers['Content-Security-Policy'] = `script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${info.kinesisEndpoint} ${info.authEndpoint}`;
+      }
+      res.writeHead(200, headers);
       return res.end(`<!doctype html><html><head><meta charset="utf-8"><title>embed</title>
 <script type="module" src="/pkg/kinesis-browser-producer.js"${attrs}></script></head>
 <body style="margin:0;height:2000px"><p>A page that only embeds the script tag.</p></body></html>`);
