@@ -7,23 +7,10 @@
 
 use crate::aggregation;
 use crate::base64;
-use crate::config::{Config, Stream};
+use crate::config::Config;
 use crate::error::Error;
-use crate::request::{push_json_str, HttpRequest};
+use crate::request::{push_json_str, push_stream, HttpRequest};
 use serde_json::Value;
-
-fn stream_field(out: &mut String, stream: &Stream) {
-    match stream {
-        Stream::Name(n) => {
-            out.push_str("\"StreamName\":");
-            push_json_str(out, n);
-        }
-        Stream::Arn { arn, .. } => {
-            out.push_str("\"StreamARN\":");
-            push_json_str(out, arn);
-        }
-    }
-}
 
 fn kinesis(config: &Config, op: &str, body: String) -> HttpRequest {
     HttpRequest::aws_json(
@@ -41,7 +28,7 @@ pub fn list_shards(config: &Config, next_token: Option<&str>) -> HttpRequest {
             body.push_str("\"NextToken\":");
             push_json_str(&mut body, t);
         }
-        None => stream_field(&mut body, &config.stream),
+        None => push_stream(&mut body, &config.stream),
     }
     body.push('}');
     kinesis(config, "ListShards", body)
@@ -50,7 +37,7 @@ pub fn list_shards(config: &Config, next_token: Option<&str>) -> HttpRequest {
 /// GetShardIterator from the start of the shard's retention (TRIM_HORIZON).
 pub fn get_shard_iterator(config: &Config, shard_id: &str) -> HttpRequest {
     let mut body = String::from("{");
-    stream_field(&mut body, &config.stream);
+    push_stream(&mut body, &config.stream);
     body.push_str(",\"ShardId\":");
     push_json_str(&mut body, shard_id);
     body.push_str(",\"ShardIteratorType\":\"TRIM_HORIZON\"}");

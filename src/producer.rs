@@ -82,6 +82,17 @@ struct InFlight {
 }
 
 impl Batch {
+    /// The records of the PutRecords request that carries this batch.
+    pub fn request_records(&self) -> Vec<crate::request::Record<'_>> {
+        self.kinesis_records()
+            .map(|(partition_key, data)| crate::request::Record {
+                data,
+                partition_key,
+                explicit_hash_key: None,
+            })
+            .collect()
+    }
+
     /// (partition key, data) of each Kinesis record, in request order. An aggregated record
     /// goes under its first member's key.
     pub fn kinesis_records(&self) -> impl Iterator<Item = (&str, &[u8])> {

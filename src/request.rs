@@ -100,7 +100,8 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn push_stream(out: &mut String, stream: &Stream) {
+/// Appends `"StreamName":...` or `"StreamARN":...`, whichever way the stream was given.
+pub(crate) fn push_stream(out: &mut String, stream: &Stream) {
     match stream {
         Stream::Name(name) => {
             out.push_str("\"StreamName\":");

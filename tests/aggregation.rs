@@ -7,47 +7,15 @@
 use kinesis_browser_producer::base64;
 use kinesis_browser_producer::config::{Config, Settings};
 use kinesis_browser_producer::producer::Producer as Core;
-use kinesis_browser_producer::request::{HttpRequest, Record};
 use kinesis_browser_producer::web::client::Client;
 use kinesis_browser_producer::web::now_ms;
-use kinesis_browser_producer::web::transport::{send, Cookies};
-use serde_json::{json, Value};
+use serde_json::json;
 use wasm_bindgen_test::*;
 
+mod common;
+use common::{stack_call as call, AUTH, KINESIS};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-const KINESIS: &str = match option_env!("KBP_KINESIS_ENDPOINT") {
-    Some(e) => e,
-    None => "http://127.0.0.1:4566",
-};
-const AUTH: &str = match option_env!("KBP_AUTH_ENDPOINT") {
-    Some(e) => e,
-    None => "http://127.0.0.1:4577",
-};
-
-async fn call(method: &'static str, url: String, body: String) -> (u16, Value) {
-    let headers = if method == "POST" {
-        vec![("content-type".to_string(), "application/json".to_string())]
-    } else {
-        vec![]
-    };
-    let res = send(
-        &HttpRequest {
-            method,
-            url,
-            headers,
-            body,
-        },
-        30_000,
-        Cookies::Omit,
-    )
-    .await
-    .expect("the local stack answers");
-    (
-        res.status,
-        serde_json::from_str(&res.body).unwrap_or(Value::Null),
-    )
-}
 
 #[wasm_bindgen_test]
 async fn aws_kinesis_agg_unpacks_every_record_the_browser_aggregated() {
@@ -85,14 +53,7 @@ async fn aws_kinesis_agg_unpacks_every_record_the_browser_aggregated() {
     let c = json!({"streamName": "general_stream", "region": "us-east-1", "endpoint": KINESIS,
                    "credentials": {"url": format!("{AUTH}/credentials")}});
     let client = Client::new(Config::from_json(&c, false).unwrap(), None).unwrap();
-    let records: Vec<Record> = batch
-        .kinesis_records()
-        .map(|(partition_key, data)| Record {
-            data,
-            partition_key,
-            explicit_hash_key: None,
-        })
-        .collect();
+    let records = batch.request_records();
     let out = client
         .put_records(&records)
         .await

@@ -2,25 +2,17 @@
 //! coalescing, and bounded buffering with every drop counted and reported.
 #![cfg(target_arch = "wasm32")]
 
-use kinesis_browser_producer::request::HttpRequest;
 use kinesis_browser_producer::web::producer::Producer;
-use kinesis_browser_producer::web::transport::{send, Cookies};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+use common::{from_js, get_json, run_id, to_js, AUTH, KINESIS};
 
-const KINESIS: &str = match option_env!("KBP_KINESIS_ENDPOINT") {
-    Some(e) => e,
-    None => "http://127.0.0.1:4566",
-};
-const AUTH: &str = match option_env!("KBP_AUTH_ENDPOINT") {
-    Some(e) => e,
-    None => "http://127.0.0.1:4577",
-};
+wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen(inline_js = r#"
 export function flood(el, n) {
@@ -49,18 +41,6 @@ extern "C" {
     fn collector() -> JsValue;
 }
 
-fn run_id() -> String {
-    format!("{:08x}", (js_sys::Math::random() * 4_294_967_295.0) as u32)
-}
-
-fn to_js(v: &Value) -> JsValue {
-    js_sys::JSON::parse(&v.to_string()).unwrap()
-}
-
-fn from_js(v: &JsValue) -> Value {
-    serde_json::from_str(&js_sys::JSON::stringify(v).unwrap().as_string().unwrap()).unwrap()
-}
-
 fn start(extra: Value) -> Producer {
     start_with(extra, &[])
 }
@@ -87,16 +67,7 @@ fn opts(key: &str) -> Option<js_sys::Object> {
 /// PutRecords requests the front door received for records with partition key `key`:
 /// (records, payload bytes) each.
 async fn requests_for(key: &str) -> Vec<(u64, u64)> {
-    let req = HttpRequest {
-        method: "GET",
-        url: format!("{AUTH}/__stack/requests?partitionKey={key}"),
-        headers: vec![],
-        body: String::new(),
-    };
-    let res = send(&req, 30_000, Cookies::Omit)
-        .await
-        .expect("the local stack answers");
-    let v: Value = serde_json::from_str(&res.body).unwrap();
+    let v = get_json(&format!("{AUTH}/__stack/requests?partitionKey={key}")).await;
     v["log"]
         .as_array()
         .unwrap()
@@ -109,6 +80,11 @@ async fn requests_for(key: &str) -> Vec<(u64, u64)> {
             )
         })
         .collect()
+}
+
+/// Records per PutRecords request the front door received for `key`.
+async fn records_per_request(key: &str) -> Vec<u64> {
+    requests_for(key).await.iter().map(|r| r.0).collect()
 }
 
 async fn wait_for_requests(key: &str, n: usize) -> Vec<(u64, u64)> {
@@ -145,14 +121,7 @@ async fn full_batches_go_at_500_records_without_waiting() {
         (s["recordsPut"].clone(), s["recordsPending"].clone()),
         (json!(1200), json!(0))
     );
-    assert_eq!(
-        requests_for(&key)
-            .await
-            .iter()
-            .map(|r| r.0)
-            .collect::<Vec<_>>(),
-        vec![500, 500, 200]
-    );
+    assert_eq!(records_per_request(&key).await, vec![500, 500, 200]);
 }
 
 #[wasm_bindgen_test]
@@ -199,14 +168,7 @@ async fn the_interval_flushes_what_waits_flush_and_close_send_at_once() {
     }
     let s = from_js(&JsFuture::from(p.flush()).await.unwrap());
     assert_eq!(s["recordsPut"], 3);
-    assert_eq!(
-        requests_for(&key)
-            .await
-            .iter()
-            .map(|r| r.0)
-            .collect::<Vec<_>>(),
-        vec![3]
-    );
+    assert_eq!(records_per_request(&key).await, vec![3]);
 
     let key = format!("close-{}", run_id());
     let p = start(json!({"flushIntervalMs": 600000}));
@@ -215,14 +177,7 @@ async fn the_interval_flushes_what_waits_flush_and_close_send_at_once() {
     }
     let s = from_js(&JsFuture::from(p.close()).await.unwrap());
     assert_eq!(s["recordsPut"], 4);
-    assert_eq!(
-        requests_for(&key)
-            .await
-            .iter()
-            .map(|r| r.0)
-            .collect::<Vec<_>>(),
-        vec![4]
-    );
+    assert_eq!(records_per_request(&key).await, vec![4]);
     let err: js_sys::Error = p
         .record(to_js(&json!({"late": true})), opts(&key))
         .unwrap_err()

@@ -18,16 +18,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
+mod common;
+use common::{get_json, run_id, to_js, AUTH, KINESIS};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
-const KINESIS: &str = match option_env!("KBP_KINESIS_ENDPOINT") {
-    Some(e) => e,
-    None => "http://127.0.0.1:4566",
-};
-const AUTH: &str = match option_env!("KBP_AUTH_ENDPOINT") {
-    Some(e) => e,
-    None => "http://127.0.0.1:4577",
-};
 const POOL: &str = "us-east-1:00000000-0000-4000-8000-0000000b0b00";
 
 #[wasm_bindgen(inline_js = r#"
@@ -45,24 +40,6 @@ extern "C" {
     fn make_provider(url: &str) -> js_sys::Function;
     #[wasm_bindgen(js_name = makeFailingProvider)]
     fn make_failing_provider() -> js_sys::Function;
-}
-
-fn run_id() -> String {
-    format!("{:08x}", (js_sys::Math::random() * 4_294_967_295.0) as u32)
-}
-
-async fn get_json(url: &str) -> Value {
-    let req = HttpRequest {
-        method: "GET",
-        url: url.into(),
-        headers: vec![],
-        body: String::new(),
-    };
-    let res = send(&req, 30_000, Cookies::Omit)
-        .await
-        .expect("the local stack answers (is it running?)");
-    assert_eq!(res.status, 200, "{url}: {}", res.body);
-    serde_json::from_str(&res.body).unwrap()
 }
 
 /// (partition key, base64 data) of every record in the stream whose key starts with `prefix`,
@@ -101,10 +78,6 @@ async fn unsigned_count() -> u64 {
 
 fn config(stream: &str, credentials: Value) -> Value {
     json!({"streamName": stream, "region": "us-east-1", "endpoint": KINESIS, "credentials": credentials})
-}
-
-fn to_js(v: &Value) -> JsValue {
-    js_sys::JSON::parse(&v.to_string()).unwrap()
 }
 
 /// Records of many shapes: text, JSON, binary with every byte value, an empty payload.

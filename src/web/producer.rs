@@ -245,14 +245,7 @@ impl Shared {
             .borrow_mut()
             .take_keepalive_batch(now, KEEPALIVE_MAX_PAYLOAD);
         if let Some(batch) = batch {
-            let records: Vec<Record> = batch
-                .kinesis_records()
-                .map(|(partition_key, data)| Record {
-                    data,
-                    partition_key,
-                    explicit_hash_key: None,
-                })
-                .collect();
+            let records = batch.request_records();
             let started = self
                 .client
                 .put_records_keepalive(&records, KEEPALIVE_MAX_BODY);
@@ -376,14 +369,7 @@ impl Shared {
     }
 
     async fn send(self: Rc<Self>, batch: Batch) {
-        let records: Vec<Record> = batch
-            .kinesis_records()
-            .map(|(partition_key, data)| Record {
-                data,
-                partition_key,
-                explicit_hash_key: None,
-            })
-            .collect();
+        let records = batch.request_records();
         let result = self.client.put_records(&records).await;
         drop(records);
         self.finish(batch, result);

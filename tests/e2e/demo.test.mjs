@@ -2,28 +2,18 @@
 // and credentials) plus the real mouse (CDP input), then the page's figures are checked
 // against a separate read-back of the stream (AWS SDK + aws-kinesis-agg): counts per
 // producer, nothing lost. Takes the README's screenshot (www/screenshot.png).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { startAll } from './harness.mjs';
+import { useEnv } from './harness.mjs';
 
-let stack;
-let browser;
-let base;
-let env;
-
-before(async () => {
-  env = await startAll();
-  ({ stack, browser, base } = env);
-});
-
-after(() => env?.stop());
+const env = useEnv();
 
 test('the demo with 10 simulated producers: the page figures match the stream, nothing lost', { timeout: 120_000 }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1250 } });
+  const page = await env.browser.newPage({ viewport: { width: 1400, height: 1250 } });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`${base}/?producers=10&timers=2&messages=5`);
+  await page.goto(`${env.base}/?producers=10&timers=2&messages=5`);
   await page.waitForFunction(() => window.demo && window.demo.producers.length === 11, null, { timeout: 30_000 });
   const box = await page.locator('#capture').boundingBox();
   for (let i = 0; i < 200; i++) {
@@ -51,7 +41,7 @@ test('the demo with 10 simulated producers: the page figures match the stream, n
   assert.ok(demo.total.retries > 0 && demo.total.throttled > 0, `the faults were felt: ${JSON.stringify(demo.total)}`);
   assert.equal(demo.lost, 0);
   assert.match(line, / lost 0$/);
-  const back = await stack.auth.readBack('general_stream');
+  const back = await env.stack.auth.readBack('general_stream');
   const bySid = new Map();
   for (const r of back.records) {
     const e = JSON.parse(Buffer.from(r.data, 'base64').toString('utf8'));

@@ -2,33 +2,23 @@
 // Input.dispatchMouseEvent through playwright-core) in headless Chromium, against the local
 // stack; the stream is read back by the AWS SDK. Needs the release build in www/pkg
 // (tests/scripts/build.sh runs before this in `npm test`).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAll } from './harness.mjs';
+import { useEnv } from './harness.mjs';
 
-let stack;
-let browser;
-let base;
-let env;
-
-before(async () => {
-  env = await startAll();
-  ({ stack, browser, base } = env);
-});
-
-after(() => env?.stop());
+const env = useEnv();
 
 function embedUrl(attrs) {
-  return `${base}/__test/embed?${new URLSearchParams(attrs)}`;
+  return `${env.base}/__test/embed?${new URLSearchParams(attrs)}`;
 }
 
 test('a page with only the script tag puts every captured event in the stream, once, in order', async () => {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+  const page = await env.browser.newPage({ viewport: { width: 1000, height: 700 } });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(embedUrl({
-    stream: 'general_stream', region: 'us-east-1', endpoint: stack.info.kinesisEndpoint,
-    'credentials-url': stack.info.credentialsUrl, 'flush-interval-ms': '200',
+    stream: 'general_stream', region: 'us-east-1', endpoint: env.stack.info.kinesisEndpoint,
+    'credentials-url': env.stack.info.credentialsUrl, 'flush-interval-ms': '200',
   }));
   await page.waitForFunction(() => window.kinesisBrowserProducer);
   await page.evaluate(() => {
@@ -56,7 +46,7 @@ test('a page with only the script tag puts every captured event in the stream, o
   assert.deepEqual(pageErrors, []);
   assert.equal(stats.recordsDropped, 0);
   assert.equal(stats.recordsPut, stats.recordsReceived, JSON.stringify(stats));
-  const back = await stack.auth.readBack('general_stream');
+  const back = await env.stack.auth.readBack('general_stream');
   // Aggregated by default: fewer Kinesis records than events, unpacked by aws-kinesis-agg.
   const ours = back.records.filter((r) => r.partitionKey === sid);
   assert.ok(ours.some((r) => r.aggregated), 'KPL-aggregated records in the stream');
@@ -85,10 +75,10 @@ test('a page with only the script tag puts every captured event in the stream, o
 test('the template\'s outputs work as script-tag attributes under the README\'s CSP: Cognito guests put records', async () => {
   // As deployed: data-stream, data-region and data-cognito-identity-pool-id from the stack's
   // outputs. Locally the endpoints point at the local stack; the attribute names are the same.
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   await page.goto(embedUrl({
-    stream: 'general_stream', region: 'us-east-1', 'cognito-identity-pool-id': stack.info.identityPoolId,
-    endpoint: stack.info.kinesisEndpoint, 'cognito-endpoint': stack.info.authEndpoint,
+    stream: 'general_stream', region: 'us-east-1', 'cognito-identity-pool-id': env.stack.info.identityPoolId,
+    endpoint: env.stack.info.kinesisEndpoint, 'cognito-endpoint': env.stack.info.authEndpoint,
     // Under the README's Content Security Policy: script-src 'self' 'wasm-unsafe-eval', connect-src the endpoints.
     _csp: '1',
   }));
@@ -99,10 +89,10 @@ test('the template\'s outputs work as script-tag attributes under the README\'s 
   const sid = await page.evaluate(() => window.kinesisBrowserProducer.sessionId);
   await page.close();
   assert.ok(stats.recordsPut >= 4 && stats.recordsPut === stats.recordsReceived, JSON.stringify(stats));
-  const back = await stack.auth.readBack('general_stream');
+  const back = await env.stack.auth.readBack('general_stream');
   assert.equal(back.records.filter((r) => r.partitionKey === sid).length, stats.recordsPut);
-  const guests = stack.frontDoor.log.filter((e) => e.partitionKeys?.includes(sid));
-  assert.ok(guests.length > 0 && guests.every((e) => stack.sts.lookup(e.accessKeyId).principal.includes('kinesis-browser-producer-guest')), 'signed with the guest role');
+  const guests = env.stack.frontDoor.log.filter((e) => e.partitionKeys?.includes(sid));
+  assert.ok(guests.length > 0 && guests.every((e) => env.stack.sts.lookup(e.accessKeyId).principal.includes('kinesis-browser-producer-guest')), 'signed with the guest role');
 });
 
 test('bad script-tag attributes give an error naming the attribute', async () => {
@@ -112,7 +102,7 @@ test('bad script-tag attributes give an error naming the attribute', async () =>
     [{ stream: 'general_stream', region: 'us-east-1' }, 'data-credentials-url'],
     [{ stream: 'general_stream', region: 'us-east-1', 'credentials-url': '/c', 'flush-interval-ms': 'often' }, 'data-flush-interval-ms'],
   ]) {
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     const consoleErrors = [];
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     await page.goto(embedUrl(attrs));

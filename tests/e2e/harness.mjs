@@ -2,6 +2,7 @@
 // needs it (no sandbox as root, no background networking on a closed network), and the
 // local stack with the www/ server on free ports.
 import { existsSync } from 'node:fs';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startStack } from '../stack/stack.mjs';
 import { serveWww } from '../stack/www.mjs';
@@ -28,4 +29,15 @@ export async function startAll() {
     await stack.stop();
   };
   return { stack, www, browser, base, stop };
+}
+
+/**
+ * For a test file: starts everything before its tests and stops it after. The returned
+ * object gets `stack`, `browser` and `base` (the www/ origin) once the tests run.
+ */
+export function useEnv() {
+  const env = {};
+  before(async () => Object.assign(env, await startAll()));
+  after(() => env.stop?.());
+  return env;
 }

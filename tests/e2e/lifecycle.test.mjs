@@ -1,30 +1,20 @@
 // Page lifecycle and failure handling in headless Chromium against the local stack:
 // keepalive on the way out, localStorage for the next page, an endpoint down for minutes,
 // and errors that no retry fixes.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAll } from './harness.mjs';
+import { useEnv } from './harness.mjs';
 
-let stack;
-let browser;
-let base;
-let env;
+const env = useEnv();
 
-before(async () => {
-  env = await startAll();
-  ({ stack, browser, base } = env);
-});
-
-after(() => env?.stop());
-
-const embed = (extra = {}) => `${base}/__test/embed?${new URLSearchParams({
-  stream: 'general_stream', region: 'us-east-1', endpoint: stack.info.kinesisEndpoint,
-  'credentials-url': stack.info.credentialsUrl, ...extra,
+const embed = (extra = {}) => `${env.base}/__test/embed?${new URLSearchParams({
+  stream: 'general_stream', region: 'us-east-1', endpoint: env.stack.info.kinesisEndpoint,
+  'credentials-url': env.stack.info.credentialsUrl, ...extra,
 })}`;
 
 /** seq numbers of session `sid` in the stream (de-aggregated by aws-kinesis-agg), with counts. */
 async function seqsInStream(sid) {
-  const back = await stack.auth.readBack('general_stream');
+  const back = await env.stack.auth.readBack('general_stream');
   const seen = new Map();
   for (const r of back.records) {
     const e = JSON.parse(Buffer.from(r.data, 'base64').toString('utf8'));
@@ -43,7 +33,7 @@ async function until(f, ms = 20000) {
 }
 
 test('closing the tab sends what is buffered with keepalive, unprompted by any flush', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   // Nothing would go out for a minute: only the page going away sends it.
   await page.goto(embed({ 'flush-interval-ms': '60000' }));
@@ -60,12 +50,12 @@ test('closing the tab sends what is buffered with keepalive, unprompted by any f
 });
 
 test('a page closed mid-stream and reopened: nothing lost, original session ids and seqs', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   await page.goto(embed({ 'flush-interval-ms': '200' }));
   await page.waitForFunction(() => window.kinesisBrowserProducer);
   // Slow answers: requests are in flight and records wait in the buffer when the tab closes.
-  stack.frontDoor.setFaults({ latencyMs: 3000 });
+  env.stack.frontDoor.setFaults({ latencyMs: 3000 });
   await page.evaluate(() => new Promise((resolve) => {
     let n = 0;
     const t = setInterval(() => {
@@ -78,7 +68,7 @@ test('a page closed mid-stream and reopened: nothing lost, original session ids 
   const before = await page.evaluate(() => window.kinesisBrowserProducer.stats());
   assert.ok(before.recordsPending > 0, 'records are still on their way when the tab closes');
   await page.close({ runBeforeUnload: true });
-  stack.frontDoor.setFaults({});
+  env.stack.frontDoor.setFaults({});
 
   // The next page of the origin sends what the last one persisted.
   const next = await context.newPage();
@@ -98,7 +88,7 @@ test('a page closed mid-stream and reopened: nothing lost, original session ids 
 });
 
 test('errors no retry fixes stop at once and say what to fix', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   await page.goto(embed({ capture: 'none' }));
   await page.waitForFunction(() => window.kinesisBrowserProducer);
   const cases = [
@@ -108,7 +98,7 @@ test('errors no retry fixes stop at once and say what to fix', async () => {
     ['KMSAccessDeniedException', 'KMS key'],
   ];
   for (const [code, fix] of cases) {
-    stack.frontDoor.setFaults({ failWith: { code, status: 400, message: `injected ${code}` } });
+    env.stack.frontDoor.setFaults({ failWith: { code, status: 400, message: `injected ${code}` } });
     const result = await page.evaluate(async () => {
       const { ready, Producer } = await import('/pkg/kinesis-browser-producer.js');
       await ready;
@@ -125,7 +115,7 @@ test('errors no retry fixes stop at once and say what to fix', async () => {
       await new Promise((r) => setTimeout(r, 500));
       return { stats, seen, sid: p.sessionId };
     });
-    const attempts = stack.frontDoor.log.filter((e) => e.action === 'PutRecords' && e.partitionKeys?.includes(result.sid));
+    const attempts = env.stack.frontDoor.log.filter((e) => e.action === 'PutRecords' && e.partitionKeys?.includes(result.sid));
     assert.equal(attempts.length, 1, `${code}: one attempt, no retries`);
     assert.equal(result.stats.retries, 0);
     assert.equal(result.stats.dropsByReason.rejected, 5, code);
@@ -134,14 +124,14 @@ test('errors no retry fixes stop at once and say what to fix', async () => {
     assert.equal(result.seen.errors[0].code, code);
     assert.ok(result.seen.errors[0].message.includes(fix), `${code}: ${result.seen.errors[0].message}`);
   }
-  stack.frontDoor.setFaults({});
+  env.stack.frontDoor.setFaults({});
   await page.close();
 });
 
 const DOWN_MS = Number(process.env.KBP_DOWN_MS || 120000);
 
 test(`the endpoint down for ${DOWN_MS / 1000} s: bounded buffer, every drop counted and reported, delivery resumes`, { timeout: DOWN_MS + 120000 }, async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   await page.goto(embed({ capture: 'none' }));
   await page.waitForFunction(() => window.kinesisBrowserProducer);
   await page.evaluate(async () => {
@@ -157,7 +147,7 @@ test(`the endpoint down for ${DOWN_MS / 1000} s: bounded buffer, every drop coun
     window.n = 0;
     window.gen = setInterval(() => { for (let i = 0; i < 5; i++) window.p.record({ n: window.n++ }); }, 100);
   });
-  stack.frontDoor.setFaults({ downForMs: DOWN_MS });
+  env.stack.frontDoor.setFaults({ downForMs: DOWN_MS });
   const downUntil = Date.now() + DOWN_MS;
   let maxPending = 0;
   while (Date.now() < downUntil) {
@@ -174,7 +164,7 @@ test(`the endpoint down for ${DOWN_MS / 1000} s: bounded buffer, every drop coun
   const drops = await page.evaluate(() => window.drops);
   const sid = await page.evaluate(() => window.p.sessionId);
   await page.close();
-  stack.frontDoor.setFaults({});
+  env.stack.frontDoor.setFaults({});
   const reported = drops.reduce((a, d) => a + d.count, 0);
   console.log(JSON.stringify({ downMs: DOWN_MS, captured: stats.recordsReceived, put: stats.recordsPut, dropped: stats.dropsByReason, reported, maxPending, errors: stats.errorsByCode }));
   assert.ok(stats.recordsDropped > 0, 'a long outage with a small buffer must drop');

@@ -4,21 +4,11 @@
 // minutes off, the endpoint down for a while). Afterwards every captured event must be in
 // the stream at least once; the test prints captured, delivered, duplicates, dropped and
 // retries, and fails on any loss that is not counted as a drop.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAll } from './harness.mjs';
+import { useEnv } from './harness.mjs';
 
-let stack;
-let browser;
-let base;
-let env;
-
-before(async () => {
-  env = await startAll();
-  ({ stack, browser, base } = env);
-});
-
-after(() => env?.stop());
+const env = useEnv();
 
 const FAULTS = {
   throttleEvery: 8,
@@ -30,19 +20,19 @@ const FAULTS = {
 };
 
 test('20,000 events under every fault: each one in the stream at least once', { timeout: 300_000 }, async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   const attrs = new URLSearchParams({
-    stream: 'general_stream', region: 'us-east-1', endpoint: stack.info.kinesisEndpoint,
-    'credentials-url': stack.info.credentialsUrl, 'flush-interval-ms': '100',
+    stream: 'general_stream', region: 'us-east-1', endpoint: env.stack.info.kinesisEndpoint,
+    'credentials-url': env.stack.info.credentialsUrl, 'flush-interval-ms': '100',
     'mousemove-max-per-second': '1000', 'record-ttl-ms': '600000', 'max-buffered-records': '200000',
     'max-buffered-bytes': '104857600', 'request-timeout-ms': '3000',
   });
-  await page.goto(`${base}/__test/embed?${attrs}`);
+  await page.goto(`${env.base}/__test/embed?${attrs}`);
   await page.waitForFunction(() => window.kinesisBrowserProducer);
-  stack.frontDoor.setFaults(FAULTS);
-  const putsBefore = stack.frontDoor.putCount;
+  env.stack.frontDoor.setFaults(FAULTS);
+  const putsBefore = env.stack.frontDoor.putCount;
 
   // Events from the page: synthetic mouse events through the capture listeners, and app records.
   const generating = page.evaluate(() => new Promise((resolve) => {
@@ -63,18 +53,18 @@ test('20,000 events under every fault: each one in the stream at least once', { 
   }));
   // Mid-run: credentials expire, then the endpoint goes down for a while.
   await new Promise((r) => setTimeout(r, 8000));
-  stack.frontDoor.setFaults({ ...FAULTS, expireCredentials: true });
+  env.stack.frontDoor.setFaults({ ...FAULTS, expireCredentials: true });
   await new Promise((r) => setTimeout(r, 6000));
-  stack.frontDoor.setFaults({ ...FAULTS, downForMs: 6000 });
+  env.stack.frontDoor.setFaults({ ...FAULTS, downForMs: 6000 });
   await generating;
   const stats = await page.evaluate(() => window.kinesisBrowserProducer.close());
   const sid = await page.evaluate(() => window.kinesisBrowserProducer.sessionId);
-  const puts = stack.frontDoor.putCount - putsBefore;
+  const puts = env.stack.frontDoor.putCount - putsBefore;
   const injected = { ...stack.frontDoor.counters.faults };
-  stack.frontDoor.setFaults({});
+  env.stack.frontDoor.setFaults({});
   await page.close();
 
-  const back = await stack.auth.readBack('general_stream');
+  const back = await env.stack.auth.readBack('general_stream');
   const seen = new Map();
   for (const r of back.records) {
     if (r.partitionKey !== sid) continue;
