@@ -60,7 +60,7 @@ test('20,000 events under every fault: each one in the stream at least once', { 
   const stats = await page.evaluate(() => window.kinesisBrowserProducer.close());
   const sid = await page.evaluate(() => window.kinesisBrowserProducer.sessionId);
   const puts = env.stack.frontDoor.putCount - putsBefore;
-  const injected = { ...stack.frontDoor.counters.faults };
+  const injected = { ...env.stack.frontDoor.counters.faults };
   env.stack.frontDoor.setFaults({});
   await page.close();
 
