@@ -2,8 +2,11 @@
 //  - GET /credentials?scope=write|read: an app backend's credential vending, as it would
 //    do with STS AssumeRole and a session policy (write: kinesis:PutRecords and
 //    kinesis:PutRecord on general_stream only; read: what a consumer needs on it);
-//  - POST / with X-Amz-Target AWSCognitoIdentityService.*: the Cognito identity pool guest
-//    flow (GetId, GetCredentialsForIdentity), unsigned, credentials for the guest role;
+//  - POST / with X-Amz-Target AWSCognitoIdentityService.*: Cognito identity pools (GetId,
+//    GetOpenIdToken, GetCredentialsForIdentity), unsigned, as strict as AWS (cognito.mjs);
+//  - POST / form-encoded (Action=AssumeRoleWithWebIdentity): STS for the classic flow;
+//  - GET /__stack/user-token?user=...: an ID token of the local Cognito user pool, as a
+//    signed-in app would hold, for the Logins of the enhanced flow;
 //  - /__stack/*: read-back of the stream with the AWS SDK for JavaScript (a real client,
 //    signed and checked by the front door) and the front door's request log, for tests;
 //  - /__test/vend?mode=...: deliberately broken vending answers, for tests.
@@ -14,6 +17,10 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import agg from 'aws-kinesis-agg';
 import { REGION, STREAM, writePolicy, readPolicy } from './iam.mjs';
 import { preflight, sendJson, readBody, cors } from './frontdoor.mjs';
+import { Cognito, AwsFault, stsErrorXml, IDENTITY_POOL_ID } from './cognito.mjs';
+import { kclKeep } from './kcl.mjs';
+
+export { IDENTITY_POOL_ID };
 
 /**
  * The user records inside one Kinesis record ({data: base64, partitionKey, sequenceNumber}),
@@ -25,12 +32,15 @@ export function deaggregate(record) {
     if (err) throw err;
     out = users;
   });
-  return out.map((u, i) => ({ partitionKey: u.partitionKey, data: u.data, subSequenceNumber: u.subSequenceNumber ?? i }));
+  return out.map((u, i) => ({
+    partitionKey: u.partitionKey,
+    ...(u.explicitPartitionKey !== undefined && u.explicitPartitionKey !== null ? { explicitHashKey: String(u.explicitPartitionKey) } : {}),
+    data: u.data,
+    subSequenceNumber: u.subSequenceNumber ?? i,
+  }));
 }
 
 const MAGIC = 'f3899ac2';
-
-export const IDENTITY_POOL_ID = `${REGION}:00000000-0000-4000-8000-0000000b0b00`;
 
 function json(req, res, status, obj) {
   cors(req, res);
@@ -39,12 +49,13 @@ function json(req, res, status, obj) {
 }
 
 export class AuthServer {
-  constructor({ sts, frontDoor, kinesisEndpoint }) {
+  constructor({ sts, frontDoor, kinesisEndpoint, streams = [STREAM] }) {
     this.sts = sts;
     this.frontDoor = frontDoor;
     this.kinesisEndpoint = kinesisEndpoint;
-    this.identities = new Set();
-    this.counters = { vended: 0, cognitoGetId: 0, cognitoCredentials: 0 };
+    this.streams = streams;
+    this.cognito = new Cognito({ sts, now: sts.now });
+    this.counters = { vended: 0 };
   }
 
   listen(port, host = '127.0.0.1') {
@@ -62,7 +73,7 @@ export class AuthServer {
     this.counters.vended++;
     const sessionName = `browser-${randomUUID().slice(0, 8)}`;
     if (scope === 'read') return this.sts.assumeRole({ role: 'reader', sessionName, policy: readPolicy(stream), durationSeconds: ttlSeconds });
-    return this.sts.assumeRole({ role: 'writer', sessionName, policy: writePolicy(), durationSeconds: ttlSeconds });
+    return this.sts.assumeRole({ role: 'writer', sessionName, policy: writePolicy(stream), durationSeconds: ttlSeconds });
   }
 
   async handle(req, res) {
@@ -73,7 +84,14 @@ export class AuthServer {
       if (!['write', 'read'].includes(scope)) return json(req, res, 400, { error: 'scope must be write or read' });
       // STS allows 900 s to 12 h; shorter lives are allowed here so tests can watch expiry.
       const ttl = Math.min(43200, Math.max(1, Number(url.searchParams.get('ttl')) || 900));
-      return json(req, res, 200, this.vend(scope, ttl));
+      // Write scope for one of the stack's streams (general_stream unless asked).
+      const stream = url.searchParams.get('stream') || STREAM;
+      if (scope === 'write' && !this.streams.includes(stream)) return json(req, res, 400, { error: `no stream ${stream}` });
+      return json(req, res, 200, this.vend(scope, ttl, stream));
+    }
+    if (req.method === 'GET' && url.pathname === '/__stack/user-token') {
+      const ttl = Math.min(86400, Math.max(1, Number(url.searchParams.get('ttl')) || 3600));
+      return json(req, res, 200, { idToken: this.cognito.userIdToken(url.searchParams.get('user') || 'alice', ttl) });
     }
     if (req.method === 'GET' && url.pathname === '/__test/vend') return this.brokenVend(req, res, url.searchParams.get('mode'));
     if (req.method === 'GET' && url.pathname === '/__test/slow') {
@@ -82,7 +100,7 @@ export class AuthServer {
       return json(req, res, 200, this.vend('write'));
     }
     if (req.method === 'GET' && url.pathname === '/__stack/readback') {
-      return json(req, res, 200, await this.readBack(url.searchParams.get('stream') || STREAM, { raw: url.searchParams.has('raw') }));
+      return json(req, res, 200, await this.readBack(url.searchParams.get('stream') || STREAM, { raw: url.searchParams.has('raw'), kcl: url.searchParams.has('kcl') }));
     }
     if (url.pathname === '/__stack/faults') {
       if (req.method === 'POST') this.frontDoor.setFaults(JSON.parse((await readBody(req, 65536)).toString('utf8') || '{}'));
@@ -104,9 +122,9 @@ export class AuthServer {
         : key
           ? this.frontDoor.log.filter((e) => e.partitionKeys && e.partitionKeys.includes(key))
           : this.frontDoor.log.slice(-1000);
-      return json(req, res, 200, { counters: this.frontDoor.counters, auth: this.counters, log });
+      return json(req, res, 200, { counters: this.frontDoor.counters, auth: { ...this.counters, cognito: this.cognito.counters }, log });
     }
-    if (req.method === 'POST' && url.pathname === '/') return this.cognito(req, res);
+    if (req.method === 'POST' && url.pathname === '/') return this.awsAuth(req, res);
     return json(req, res, 404, { error: `no route ${req.method} ${url.pathname}` });
   }
 
@@ -126,39 +144,41 @@ export class AuthServer {
     return answer();
   }
 
-  async cognito(req, res) {
+  /** Cognito Identity (JSON, X-Amz-Target) or STS (form-encoded), both unsigned. */
+  async awsAuth(req, res) {
     const target = req.headers['x-amz-target'] || '';
+    const body = (await readBody(req, 65536)).toString('utf8');
+    if (!target && /^application\/x-www-form-urlencoded/.test(req.headers['content-type'] || '')) {
+      try {
+        const xml = this.cognito.assumeRoleWithWebIdentity(new URLSearchParams(body));
+        cors(req, res);
+        return res.writeHead(200, { 'Content-Type': 'text/xml' }).end(xml);
+      } catch (e) {
+        if (!(e instanceof AwsFault)) throw e;
+        cors(req, res);
+        return res.writeHead(e.status, { 'Content-Type': 'text/xml' }).end(stsErrorXml(e));
+      }
+    }
     let input;
     try {
-      input = JSON.parse((await readBody(req, 65536)).toString('utf8'));
+      input = JSON.parse(body);
     } catch {
       return sendJson(req, res, 400, { __type: 'SerializationException', message: 'body is not JSON' });
     }
-    if (target === 'AWSCognitoIdentityService.GetId') {
-      this.counters.cognitoGetId++;
-      if (input.IdentityPoolId !== IDENTITY_POOL_ID) {
-        return sendJson(req, res, 400, { __type: 'ResourceNotFoundException', message: `IdentityPool '${input.IdentityPoolId}' not found.` });
-      }
-      const id = `${REGION}:${randomUUID()}`;
-      this.identities.add(id);
-      return sendJson(req, res, 200, { IdentityId: id });
+    const [service, operation] = target.split('.');
+    if (service !== 'AWSCognitoIdentityService') {
+      return sendJson(req, res, 400, { __type: 'UnknownOperationException', message: `unknown operation ${target}` });
     }
-    if (target === 'AWSCognitoIdentityService.GetCredentialsForIdentity') {
-      this.counters.cognitoCredentials++;
-      if (!this.identities.has(input.IdentityId)) {
-        return sendJson(req, res, 400, { __type: 'ResourceNotFoundException', message: `Identity '${input.IdentityId}' not found.` });
-      }
-      const c = this.sts.assumeRole({ role: 'guest', sessionName: 'CognitoIdentityCredentials', durationSeconds: 3600 });
-      return sendJson(req, res, 200, {
-        IdentityId: input.IdentityId,
-        Credentials: { AccessKeyId: c.AccessKeyId, SecretKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: Date.parse(c.Expiration) / 1000 },
-      });
+    try {
+      return sendJson(req, res, 200, this.cognito.call(operation, input));
+    } catch (e) {
+      if (!(e instanceof AwsFault)) throw e;
+      return sendJson(req, res, e.status, { __type: e.type, message: e.message });
     }
-    return sendJson(req, res, 400, { __type: 'UnknownOperationException', message: `unknown operation ${target}` });
   }
 
   /** Every record in the stream, read through the front door by the AWS SDK with read-scoped credentials. */
-  async readBack(stream, { raw = false } = {}) {
+  async readBack(stream, { raw = false, kcl = false } = {}) {
     const c = this.vend('read', 900, stream);
     const client = new KinesisClient({
       region: REGION,
@@ -172,6 +192,9 @@ export class AuthServer {
       const records = [];
       const rawRecords = [];
       let kinesisRecords = 0;
+      // What a KCL 2.x consumer would hand on (kcl.mjs): per shard, sub-records of
+      // aggregates that stray outside the shard's hash range are dropped with their aggregate.
+      const kclCounts = { kept: 0, dropped: 0, droppedAggregates: 0, byShard: {} };
       for (const shard of shards) {
         let it = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
         for (let page = 0; it && page < 10000; page++) {
@@ -180,14 +203,22 @@ export class AuthServer {
             const data = Buffer.from(r.Data);
             const aggregated = data.subarray(0, 4).toString('hex') === MAGIC;
             kinesisRecords++;
+            const users = deaggregate({ data: data.toString('base64'), partitionKey: r.PartitionKey, sequenceNumber: r.SequenceNumber });
+            const kept = !aggregated || kclKeep(users, shard.HashKeyRange);
+            const perShard = (kclCounts.byShard[shard.ShardId] ??= { range: shard.HashKeyRange, kept: 0, dropped: 0 });
+            perShard[kept ? 'kept' : 'dropped'] += users.length;
+            kclCounts[kept ? 'kept' : 'dropped'] += users.length;
+            if (!kept) kclCounts.droppedAggregates++;
             if (raw) rawRecords.push({ shardId: shard.ShardId, sequenceNumber: r.SequenceNumber, partitionKey: r.PartitionKey, data: data.toString('base64'), aggregated });
             // De-aggregated by aws-kinesis-agg (AWS Labs), not by our code; MD5 checked.
-            for (const u of deaggregate({ data: data.toString('base64'), partitionKey: r.PartitionKey, sequenceNumber: r.SequenceNumber })) {
+            for (const u of users) {
               records.push({
                 shardId: shard.ShardId,
                 sequenceNumber: r.SequenceNumber,
                 subSequenceNumber: u.subSequenceNumber,
                 partitionKey: u.partitionKey,
+                ...(u.explicitHashKey !== undefined ? { explicitHashKey: u.explicitHashKey } : {}),
+                ...(kcl ? { kclDropped: !kept } : {}),
                 data: u.data,
                 aggregated,
                 arrival: r.ApproximateArrivalTimestamp?.getTime(),
@@ -198,7 +229,7 @@ export class AuthServer {
           it = out.NextShardIterator;
         }
       }
-      return { stream, shards: shards.length, kinesisRecords, count: records.length, records, ...(raw ? { raw: rawRecords } : {}) };
+      return { stream, shards: shards.length, kinesisRecords, count: records.length, records, ...(raw ? { raw: rawRecords } : {}), ...(kcl ? { kcl: kclCounts } : {}) };
     } finally {
       client.destroy();
     }

@@ -5,13 +5,35 @@
 // were issued under, answers CORS preflights, and returns Kinesis-shaped JSON errors. Only
 // then does it forward the request to the emulator (kinesalite) that stores the stream.
 import http from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { ACCOUNT, REGION, streamArn } from './iam.mjs';
 
 export const MAX_SKEW_MS = 5 * 60 * 1000;
-const MAX_BODY = 11 * 1024 * 1024;
+/** A 10 MiB payload, base64-encoded in JSON, with room for keys and field names. */
+const MAX_BODY = 15 * 1024 * 1024;
+/**
+ * PutRecords limits, from the Kinesis API reference (API_PutRecords, 2025): "Each PutRecords
+ * request can support up to 500 records. Each record in the request can be as large as
+ * 10 MiB, up to a limit of 10 MiB for the entire request, including partition keys", and
+ * PutRecordsRequestEntry: data "added to the partition key size ... must not exceed the
+ * maximum record size", which is 1 MiB unless the stream opted in to more
+ * (UpdateMaxRecordSize). The error texts are modelled, not copied from AWS.
+ */
+export const MAX_REQUEST_PAYLOAD = 10 * 1024 * 1024;
+export const MAX_RECORD_SIZE = 1024 * 1024;
+/** kinesalite refuses request bodies over 7 MiB (its MAX_REQUEST_BYTES): bigger ones are split. */
+const STORE_MAX_BODY = 6 * 1024 * 1024;
+/**
+ * What Kinesis lets pages read of its answers: a public probe of kinesis.us-east-1 (Feb 2021,
+ * AllanZhengYP/cors-test output.md) saw `Access-Control-Expose-Headers:
+ * x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date`.
+ * So the Date path of clock-skew learning is the one pages take; the `hideDate` fault
+ * removes Date to keep the error-message path tested.
+ */
+const EXPOSE = 'x-amzn-RequestId, x-amzn-ErrorType, x-amz-request-id, x-amz-id-2, x-amzn-ErrorMessage, Date';
+const EXPOSE_NO_DATE = EXPOSE.replace(', Date', '');
 const ALLOWED_HEADERS = /^(authorization|content-type|x-amz-[a-z0-9-]+|amz-sdk-[a-z0-9-]+)$/;
 
 const amzDate = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
@@ -28,11 +50,10 @@ export class AwsError extends Error {
   }
 }
 
-export function cors(req, res, extra = {}) {
+export function cors(req, res, { exposeDate = true } = {}) {
   res.setHeader('Access-Control-Allow-Origin', req.headers.origin || '*');
   res.setHeader('Vary', 'Origin');
-  res.setHeader('Access-Control-Expose-Headers', 'x-amzn-RequestId, x-amz-id-2');
-  for (const [k, v] of Object.entries(extra)) res.setHeader(k, v);
+  res.setHeader('Access-Control-Expose-Headers', exposeDate ? EXPOSE : EXPOSE_NO_DATE);
 }
 
 /** Answers a CORS preflight if this is one; true when answered. */
@@ -50,8 +71,8 @@ export function preflight(req, res) {
   return true;
 }
 
-export function sendJson(req, res, status, obj, headers = {}) {
-  cors(req, res);
+export function sendJson(req, res, status, obj, headers = {}, corsOptions = {}) {
+  cors(req, res, corsOptions);
   res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': crypto.randomUUID(), ...headers });
   res.end(JSON.stringify(obj));
 }
@@ -105,6 +126,8 @@ export class FrontDoor {
    *   downForMs: n            the endpoint refuses every PutRecords connection for n ms
    *   failWith: {code, status, message}  every PutRecords fails so (non-retryable errors)
    *   expireCredentials: true all credentials issued so far expire now (one-shot)
+   *   hideDate: true          answers do not expose Date to pages (Access-Control-Expose-Headers)
+   *   tamperHeader: name      that signed header is changed on the way in (InvalidSignatureException)
    */
   setFaults(faults) {
     const f = { ...faults };
@@ -145,6 +168,9 @@ export class FrontDoor {
     this.counters.requests++;
     let body;
     const entry = { method: req.method, origin: req.headers.origin || null };
+    const corsOptions = { exposeDate: !this.faults.hideDate };
+    // The server's own clock (moved by the clockOffsetMs fault), as Kinesis's Date would be.
+    const dated = () => ({ Date: new Date(this.now()).toUTCString() });
     try {
       if (req.method !== 'POST') throw new AwsError(400, 'UnknownOperationException', `${req.method} is not supported; Kinesis takes POST`);
       body = await readBody(req);
@@ -170,6 +196,11 @@ export class FrontDoor {
         this.counters.unsigned++;
         throw new AwsError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
       }
+      if (f.tamperHeader && typeof req.headers[f.tamperHeader] === 'string') {
+        // As a proxy that rewrites a header would: the signature no longer matches.
+        this.fault('tamperHeader');
+        req.headers[f.tamperHeader] += ';tampered';
+      }
       const session = await this.verify(req, body, entry);
       let input;
       try {
@@ -186,6 +217,13 @@ export class FrontDoor {
         entry.putPayloadUnits = sizes.reduce((a, n) => a + Math.max(1, Math.ceil(n / 25600)), 0);
         entry.onDemandKb = sizes.reduce((a, n) => a + Math.max(1, Math.ceil(n / 1024)), 0);
         entry.partitionKeys = [...new Set(input.Records.map((r) => r.PartitionKey))].slice(0, 5);
+        const over = sizes.findIndex((n) => n > MAX_RECORD_SIZE);
+        if (over >= 0) {
+          throw new AwsError(400, 'InvalidArgumentException', `Record ${over} has ${sizes[over]} bytes of data and partition key, over the stream's maximum record size of ${MAX_RECORD_SIZE} bytes.`);
+        }
+        if (entry.payloadBytes > MAX_REQUEST_PAYLOAD) {
+          throw new AwsError(400, 'InvalidArgumentException', `The request has ${entry.payloadBytes} bytes of data and partition keys, over the PutRecords limit of ${MAX_REQUEST_PAYLOAD} bytes.`);
+        }
       }
       const stream = this.streamOf(input, operation);
       entry.stream = stream;
@@ -223,19 +261,10 @@ export class FrontDoor {
         entry.status = 200;
         entry.failed = all.length;
         this.record(entry);
-        return sendJson(req, res, 200, out);
+        return sendJson(req, res, 200, out, dated(), corsOptions);
       }
-      const upstream = await fetch(this.storeUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': req.headers['content-type'] || 'application/x-amz-json-1.1',
-          'x-amz-target': target,
-          authorization: req.headers.authorization,
-          'x-amz-date': req.headers['x-amz-date'],
-        },
-        body: JSON.stringify(input),
-      });
-      let text = await upstream.text();
+      const upstream = await this.forward(req, target, input, operation);
+      let text = upstream.text;
       entry.status = upstream.status;
       if (upstream.ok && failed.some(Boolean)) {
         // Put the injected per-record failures back in request order.
@@ -272,9 +301,10 @@ export class FrontDoor {
         }
       }
       this.record(entry);
-      cors(req, res);
+      cors(req, res, corsOptions);
       res.writeHead(upstream.status, {
-        'Content-Type': upstream.headers.get('content-type') || 'application/x-amz-json-1.1',
+        'Content-Type': upstream.contentType || 'application/x-amz-json-1.1',
+        ...dated(),
         'x-amzn-RequestId': crypto.randomUUID(),
       });
       res.end(text);
@@ -283,8 +313,43 @@ export class FrontDoor {
       entry.status = e.status;
       entry.code = e.type;
       this.record(entry);
-      sendJson(req, res, e.status, { __type: e.type, message: e.message });
+      sendJson(req, res, e.status, { __type: e.type, message: e.message }, dated(), corsOptions);
     }
+  }
+
+  /**
+   * Sends the request on to the store: {status, ok, text, contentType}. A PutRecords body
+   * over what kinesalite takes (7 MiB, where Kinesis takes a 10 MiB payload) goes in parts,
+   * whose answers are joined in request order.
+   */
+  async forward(req, target, input, operation) {
+    const send = async (body) => {
+      const r = await fetch(this.storeUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': req.headers['content-type'] || 'application/x-amz-json-1.1',
+          'x-amz-target': target,
+          authorization: req.headers.authorization,
+          'x-amz-date': req.headers['x-amz-date'],
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, ok: r.ok, text: await r.text(), contentType: r.headers.get('content-type') };
+    };
+    const whole = JSON.stringify(input);
+    if (operation !== 'PutRecords' || whole.length <= STORE_MAX_BODY || !Array.isArray(input.Records) || input.Records.length < 2) {
+      return send(input);
+    }
+    const half = Math.ceil(input.Records.length / 2);
+    const parts = [input.Records.slice(0, half), input.Records.slice(half)];
+    const answers = [];
+    for (const Records of parts) {
+      const a = await this.forward(req, target, { ...input, Records }, operation);
+      if (!a.ok) return a;
+      answers.push(JSON.parse(a.text));
+    }
+    const Records = answers.flatMap((a) => a.Records);
+    return { ...answers[0], status: 200, ok: true, text: JSON.stringify({ ...answers[0], FailedRecordCount: Records.filter((r) => r.ErrorCode).length, Records }) };
   }
 
   /** Which stream a request is about, as IAM sees it. */
@@ -326,6 +391,7 @@ export class FrontDoor {
     if (!session || !safeEqual(req.headers['x-amz-security-token'] || '', session.SessionToken)) {
       throw new AwsError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
+    entry.principal = session.principal;
     const dateHeader = req.headers['x-amz-date'];
     const signedAt = parseAmzDate(dateHeader);
     if (Number.isNaN(signedAt)) throw new AwsError(400, 'IncompleteSignatureException', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
@@ -367,7 +433,16 @@ export class FrontDoor {
     );
     const expected = /SignedHeaders=([^,]+), Signature=([0-9a-f]{64})/.exec(signed.headers.authorization);
     if (!expected || expected[1] !== signedHeaders || !safeEqual(expected[2], signature)) {
-      throw new AwsError(400, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.');
+      // As AWS answers a mismatch: the canonical request and string to sign it expected,
+      // which hold the x-amz-security-token line (seen in Kinesis answers quoted in
+      // awslabs/amazon-kinesis-producer#33 and snowplow/snowplow#2968, and with the token in
+      // aws/aws-sdk-cpp#17). So a client must never pass the message on as it is.
+      const canonical = [req.method, url.pathname, url.search.slice(1),
+        ...names.map((n) => `${n}:${String(headers[n]).trim().replace(/\s+/g, ' ')}`), '', signedHeaders,
+        createHash('sha256').update(body).digest('hex')].join('\n');
+      const scope = `${scopeDate}/${scopeRegion}/${scopeService}/aws4_request`;
+      const toSign = ['AWS4-HMAC-SHA256', dateHeader, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
+      throw new AwsError(400, 'InvalidSignatureException', `The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'${canonical}'\n\nThe String-to-Sign should have been\n'${toSign}'\n`);
     }
     if (Date.parse(session.Expiration) <= now) {
       throw new AwsError(400, 'ExpiredTokenException', 'The security token included in the request is expired');

@@ -76,18 +76,40 @@ test('unsigned requests are refused and counted; preflights allow the SigV4 head
   assert.equal(pre.headers.get('access-control-max-age'), '600');
 });
 
-test('the Cognito guest flow gives credentials for the guest role only', async () => {
-  const call = async (target, body) => {
-    const r = await fetch(stack.info.authEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AWSCognitoIdentityService.${target}` }, body: JSON.stringify(body) });
-    return { status: r.status, body: await r.json() };
-  };
-  const bad = await call('GetId', { IdentityPoolId: 'us-east-1:00000000-0000-4000-8000-00000000dead' });
-  assert.equal(bad.body.__type, 'ResourceNotFoundException');
-  const id = await call('GetId', { IdentityPoolId: stack.info.identityPoolId });
-  const creds = await call('GetCredentialsForIdentity', { IdentityId: id.body.IdentityId });
-  const c = creds.body.Credentials;
-  assert.equal(typeof c.Expiration, 'number');
-  const guest = { AccessKeyId: c.AccessKeyId, SecretAccessKey: c.SecretKey, SessionToken: c.SessionToken };
-  assert.equal((await client(guest).send(put('general_stream', 'guest'))).FailedRecordCount, 0);
-  await assert.rejects(client(guest).send(put('other_stream', 'guest')), { name: 'AccessDeniedException' });
+test('a signature mismatch echoes the canonical request, security token included, as AWS does', async () => {
+  const w = stack.auth.vend('write');
+  const wrong = { ...w, SecretAccessKey: w.SecretAccessKey.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) };
+  const e = await client(wrong).send(put('general_stream', 'x')).catch((err) => err);
+  assert.equal(e.name, 'InvalidSignatureException');
+  assert.match(e.message, /The Canonical String for this request should have been\n'POST\n\/\n\n/);
+  assert.ok(e.message.includes(`x-amz-security-token:${w.SessionToken}\n`), 'the token is in the echoed canonical request');
+  assert.match(e.message, /The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n\d{8}T\d{6}Z\n\d{8}\/us-east-1\/kinesis\/aws4_request\n[0-9a-f]{64}'\n$/);
+});
+
+test('answers expose Date to pages as Kinesis does, unless the hideDate fault is on', async () => {
+  const ask = () => fetch(stack.info.kinesisEndpoint, { method: 'POST', headers: { origin: 'http://127.0.0.1:8080' }, body: '{}' });
+  const exposed = (await ask()).headers.get('access-control-expose-headers');
+  assert.match(exposed, /(^|, )Date$/);
+  assert.match(exposed, /x-amzn-ErrorType/);
+  stack.frontDoor.setFaults({ hideDate: true });
+  try {
+    assert.doesNotMatch((await ask()).headers.get('access-control-expose-headers'), /Date/);
+  } finally {
+    stack.frontDoor.setFaults({});
+  }
+});
+
+test('PutRecords limits as in the API reference: 10 MiB a request, 1 MiB a record (data + key)', async () => {
+  const w = stack.auth.vend('write');
+  const mib = 1024 * 1024;
+  const records = (n, bytes, key = 'big') => Array.from({ length: n }, (_, i) => ({ Data: Buffer.alloc(bytes, 97 + i), PartitionKey: `${key}-${i}` }));
+  // 9 records of 1 MiB minus their key: a 9 MiB payload, more than kinesalite takes in one body.
+  const ok = await client(w).send(new PutRecordsCommand({ StreamName: 'general_stream', Records: records(9, mib - 8, 'big9') }));
+  assert.equal(ok.FailedRecordCount, 0);
+  assert.equal(ok.Records.length, 9);
+  assert.ok(ok.Records.every((r) => r.SequenceNumber));
+  await assert.rejects(client(w).send(new PutRecordsCommand({ StreamName: 'general_stream', Records: records(1, mib - 3, 'over') })),
+    { name: 'InvalidArgumentException', message: /maximum record size of 1048576/ });
+  await assert.rejects(client(w).send(new PutRecordsCommand({ StreamName: 'general_stream', Records: records(11, mib - 8, 'big11') })),
+    { name: 'InvalidArgumentException', message: /PutRecords limit of 10485760/ });
 });

@@ -36,6 +36,33 @@ export const readPolicy = (stream = STREAM) => ({
   }],
 });
 
+/**
+ * What Cognito intersects every guest credential of the enhanced flow (GetId, then
+ * GetCredentialsForIdentity) with: the AWS-managed session policy
+ * `AmazonCognitoUnAuthedIdentitiesSessionPolicy` (v3, edited 2024-11-01). It lists the
+ * services a guest may reach and no `kinesis:` action, so at AWS such a guest's PutRecords
+ * is AccessDeniedException whatever the role allows. Source:
+ * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonCognitoUnAuthedIdentitiesSessionPolicy.html
+ * ("Cognito Identity Service will automatically include it as a scoped down policy when
+ * creating credentials ... defined by the intersection of the role ... and the privileges
+ * given in this managed policy"). The geo and kms lists are abridged; none is Kinesis.
+ */
+export const COGNITO_UNAUTHED_SESSION_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{
+    Effect: 'Allow',
+    Action: ['rum:PutRumEvents', 'sagemaker:InvokeEndpoint', 'polly:*', 'comprehend:*', 'translate:*', 'transcribe:*',
+      'rekognition:*', 'mobiletargeting:*', 'firehose:*', 'personalize:*',
+      'geo:GetMap*', 'geo:SearchPlaceIndex*', 'geo:GetPlace', 'geo:CalculateRoute*', 'geo:GetDevicePosition*',
+      'geo:BatchGetDevicePosition', 'geo:BatchPutDevicePosition', 'geo:BatchEvaluateGeofences',
+      'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    Resource: '*',
+  }],
+};
+
+/** Who may assume a role with a Cognito-issued web identity token (the template's trust policy). */
+const cognitoTrust = (amr) => ({ federated: 'cognito-identity.amazonaws.com', amr });
+
 export const ROLES = {
   // The role the app backend assumes; its policy is the article's broad one, narrowed by
   // the session policy passed to AssumeRole.
@@ -43,8 +70,14 @@ export const ROLES = {
   // Consumers: read access to the account's streams, narrowed to one stream per session.
   reader: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-stream-reader`, policy: readPolicy('*') },
   // The Cognito identity pool's guest role: least privilege in the role itself.
-  guest: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-browser-producer-guest`, policy: writePolicy() },
+  // Trusted (as in www/aws/template.json) only by the identity pool's guests: aud = the pool,
+  // amr = unauthenticated.
+  guest: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-browser-producer-guest`, policy: writePolicy(), trust: cognitoTrust('unauthenticated'), maxSessionSeconds: 3600 },
+  // The pool's role for signed-in users (a Cognito user pool login): the same least privilege.
+  user: { arn: `arn:aws:iam::${ACCOUNT}:role/kinesis-browser-producer-user`, policy: writePolicy(), trust: cognitoTrust('authenticated'), maxSessionSeconds: 3600 },
 };
+
+export const roleByArn = (arn) => Object.entries(ROLES).find(([, r]) => r.arn === arn)?.[0];
 
 const wildcard = (pattern, value) => {
   const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');

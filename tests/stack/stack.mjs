@@ -1,13 +1,18 @@
 // Starts the local stack: kinesalite (the store) behind the verifying front door, and the
 // credential vending / Cognito server. Everything binds to 127.0.0.1.
 import kinesalite from 'kinesalite';
-import { Sts, STREAM, REGION } from './iam.mjs';
+import { Sts, STREAM, REGION, ROLES } from './iam.mjs';
 import { FrontDoor } from './frontdoor.mjs';
-import { AuthServer, IDENTITY_POOL_ID } from './auth.mjs';
+import { AuthServer } from './auth.mjs';
+import { IDENTITY_POOL_ID, ENHANCED_ONLY_POOL_ID, USER_POOL_PROVIDER } from './cognito.mjs';
 
 export const DEFAULT_PORTS = { kinesis: 4566, auth: 4577, store: 4567 };
-/** Streams created at start: ours, and one the write scope must NOT reach. */
-export const STREAMS = [{ name: STREAM, shards: 2 }, { name: 'other_stream', shards: 1 }];
+/**
+ * Streams created at start: ours (2 shards), a 4-shard one (for the KCL shard filter at
+ * another split of the hash key space), and one the default write scope must NOT reach.
+ */
+export const STREAMS = [{ name: STREAM, shards: 2 }, { name: 'wide_stream', shards: 4 }, { name: 'other_stream', shards: 1 }];
+const WRITABLE = [STREAM, 'wide_stream'];
 
 async function storeCall(url, target, body) {
   const res = await fetch(url, {
@@ -54,7 +59,7 @@ export async function startStack({ ports = {}, quiet = false } = {}) {
   frontDoor = new FrontDoor({ sts, storeUrl });
   const kinesisPort = await frontDoor.listen(p.kinesis);
   const kinesisEndpoint = `http://127.0.0.1:${kinesisPort}`;
-  const auth = new AuthServer({ sts, frontDoor, kinesisEndpoint });
+  const auth = new AuthServer({ sts, frontDoor, kinesisEndpoint, streams: WRITABLE });
   const authPort = await auth.listen(p.auth);
   const info = {
     region: REGION,
@@ -63,8 +68,13 @@ export async function startStack({ ports = {}, quiet = false } = {}) {
     authEndpoint: `http://127.0.0.1:${authPort}`,
     credentialsUrl: `http://127.0.0.1:${authPort}/credentials`,
     identityPoolId: IDENTITY_POOL_ID,
+    enhancedOnlyPoolId: ENHANCED_ONLY_POOL_ID,
+    // The classic flow: the pool's guest role, and STS (served by the same local server).
+    guestRoleArn: ROLES.guest.arn,
+    stsEndpoint: `http://127.0.0.1:${authPort}`,
+    userPoolProvider: USER_POOL_PROVIDER,
   };
-  if (!quiet) console.log(`local stack: Kinesis ${kinesisEndpoint} (stream ${STREAM}, ${STREAMS[0].shards} shards), credentials ${info.credentialsUrl}, Cognito ${info.authEndpoint} (${IDENTITY_POOL_ID})`);
+  if (!quiet) console.log(`local stack: Kinesis ${kinesisEndpoint} (stream ${STREAM}, ${STREAMS[0].shards} shards), credentials ${info.credentialsUrl}, Cognito and STS ${info.authEndpoint} (${IDENTITY_POOL_ID}, guest role ${ROLES.guest.arn})`);
   const stop = () => Promise.all([
     new Promise((r) => frontDoor.server.close(r)),
     new Promise((r) => auth.server.close(r)),

@@ -36,6 +36,9 @@ test('the guest role is trusted only by this identity pool, for guests', () => {
   });
   assert.deepEqual(R.IdentityPoolRoles.Properties.Roles, { unauthenticated: { 'Fn::GetAtt': ['GuestRole', 'Arn'] } });
   assert.equal(R.IdentityPool.Properties.AllowUnauthenticatedIdentities, true);
+  // Guests must take the classic flow: the enhanced flow's guest credentials are scoped down
+  // by AmazonCognitoUnAuthedIdentitiesSessionPolicy, which has no kinesis action.
+  assert.equal(R.IdentityPool.Properties.AllowClassicFlow, true);
 });
 
 test('the stream is encrypted, the read role only reads, and the outputs are what the script tag needs', () => {
@@ -44,8 +47,9 @@ test('the stream is encrypted, the read role only reads, and the outputs are wha
   assert.equal(read.length, 1);
   assert.ok(read[0].Action.every((a) => /^kinesis:(Describe|List|Get)/.test(a)), read[0].Action.join());
   assert.deepEqual(read[0].Resource, STREAM_ARN);
-  for (const o of ['StreamName', 'Region', 'IdentityPoolId', 'ScriptTag']) assert.ok(template.Outputs[o], o);
-  assert.match(template.Outputs.ScriptTag.Value['Fn::Sub'], /data-stream="\$\{Stream\}" data-region="\$\{AWS::Region\}" data-cognito-identity-pool-id="\$\{IdentityPool\}"/);
+  for (const o of ['StreamName', 'Region', 'IdentityPoolId', 'GuestRoleArn', 'ScriptTag']) assert.ok(template.Outputs[o], o);
+  assert.deepEqual(template.Outputs.GuestRoleArn.Value, { 'Fn::GetAtt': ['GuestRole', 'Arn'] });
+  assert.match(template.Outputs.ScriptTag.Value['Fn::Sub'], /data-stream="\$\{Stream\}" data-region="\$\{AWS::Region\}" data-cognito-identity-pool-id="\$\{IdentityPool\}" data-cognito-guest-role-arn="\$\{GuestRole.Arn\}"/);
 });
 
 test('the reference vending handler asks STS for 15 minutes under the write session policy', async () => {

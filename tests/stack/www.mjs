@@ -17,7 +17,7 @@ export function serveWww(port, info) {
       streamName: info.stream, region: info.region, endpoint: info.kinesisEndpoint,
       credentials: { url: `${info.credentialsUrl}?scope=read` },
     },
-    cognito: { cognitoIdentityPoolId: info.identityPoolId, cognitoEndpoint: info.authEndpoint },
+    cognito: { cognitoIdentityPoolId: info.identityPoolId, cognitoEndpoint: info.authEndpoint, cognitoGuestRoleArn: info.guestRoleArn, stsEndpoint: info.stsEndpoint },
     faultsUrl: `${info.authEndpoint}/__stack/faults`,
     readbackUrl: `${info.authEndpoint}/__stack/readback`,
   };
