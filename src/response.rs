@@ -30,6 +30,38 @@ fn describe(body: &str) -> String {
     format!("{} bytes", body.len())
 }
 
+/// A service message fit to show the page: AWS's answer to a signature mismatch echoes the
+/// canonical request it expected ("The Canonical String for this request should have
+/// been ..."), which holds the `x-amz-security-token` line, and the string to sign with
+/// the credential scope; other signature errors echo the Authorization header. Everything
+/// from such an echo on is cut, and any word that still looks like a token, a signature or a
+/// credential scope is replaced, so no error, log or stat ever carries them.
+pub fn safe_message(message: &str) -> String {
+    let cut = [
+        "The Canonical String",
+        "The String-to-Sign",
+        "Authorization=",
+        "Credential=",
+    ]
+    .iter()
+    .filter_map(|m| message.find(m))
+    .min()
+    .unwrap_or(message.len());
+    let kept = message[..cut].trim_end();
+    let mut out = String::with_capacity(kept.len());
+    for (i, word) in kept.split([' ', '\n']).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let hex64 = word.len() >= 64 && word.bytes().filter(u8::is_ascii_hexdigit).count() >= 64;
+        // Session tokens are long base64 words; ARNs, as long, have ':' and stay.
+        let token = word.len() >= 80 && !word.contains(':');
+        let secretish = word.contains("aws4_request") || hex64 || token;
+        out.push_str(if secretish { "[redacted]" } else { word });
+    }
+    out
+}
+
 /// Turns a non-2xx answer into an error: the AWS JSON error if the body is one, else the
 /// status alone.
 pub fn parse_error(status: u16, body: &str, error_type_header: Option<&str>) -> Error {
@@ -41,7 +73,7 @@ pub fn parse_error(status: u16, body: &str, error_type_header: Option<&str>) -> 
             .find_map(|n| v.get(*n).and_then(Value::as_str).map(str::to_string))
     };
     let code = field(&["__type", "code", "Code"]).or_else(|| error_type_header.map(str::to_string));
-    let message = field(&["message", "Message", "errorMessage"]).unwrap_or_default();
+    let message = safe_message(&field(&["message", "Message", "errorMessage"]).unwrap_or_default());
     match code {
         Some(code) => Error::Service {
             code: ServiceErrorCode::parse(&code),
@@ -92,7 +124,7 @@ pub fn parse_put_records(
         let result = match (s("ErrorCode"), s("SequenceNumber"), s("ShardId")) {
             (Some(code), _, _) => RecordResult::Failed {
                 error_code: ServiceErrorCode::parse(code),
-                error_message: s("ErrorMessage").unwrap_or_default().to_string(),
+                error_message: safe_message(s("ErrorMessage").unwrap_or_default()),
             },
             (None, Some(seq), Some(shard)) => RecordResult::Put {
                 sequence_number: seq.into(),
@@ -172,6 +204,43 @@ mod tests {
             let e = parse_put_records(body, sent, "http://127.0.0.1:4566").unwrap_err();
             assert_eq!(e.name(), "MalformedResponseError", "{body}");
         }
+    }
+
+    #[test]
+    fn messages_never_carry_a_token_signature_or_credential_scope() {
+        let token =
+            "FwoGZXIvYXdzEFAaDFAKEfaketokenFAKEfaketokenFAKEfaketokenFAKEfaketokenFAKEfaketoken+/=";
+        let signature = "0f".repeat(32);
+        let mismatch = format!(
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:kinesis.us-east-1.amazonaws.com\nx-amz-date:20261126T144502Z\nx-amz-security-token:{token}\nx-amz-target:Kinesis_20131202.PutRecords\n\ncontent-type;host;x-amz-date;x-amz-security-token;x-amz-target\n{signature}'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261126T144502Z\n20261126/us-east-1/kinesis/aws4_request\n{signature}'\n"
+        );
+        let body = serde_json::json!({"__type": "InvalidSignatureException", "message": mismatch})
+            .to_string();
+        let e = parse_error(400, &body, None);
+        let text = format!("{e} {e:?}");
+        for secret in [token, &signature, "aws4_request", "x-amz-security-token"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(
+            text.contains("does not match the signature you provided"),
+            "{text}"
+        );
+        assert!(text.contains("check the region"), "the hint stays: {text}");
+        let incomplete = format!("Authorization header requires 'Signature' parameter. Authorization=AWS4-HMAC-SHA256 Credential=ASIAFAKE/20261126/us-east-1/kinesis/aws4_request, Signature={signature}");
+        assert_eq!(
+            safe_message(&incomplete),
+            "Authorization header requires 'Signature' parameter."
+        );
+        assert_eq!(
+            safe_message(&format!("token {token} was bad")),
+            "token [redacted] was bad"
+        );
+        let denied = "User: arn:aws:sts::000000000000:assumed-role/kinesis-browser-producer-guest/CognitoIdentityCredentials is not authorized to perform: kinesis:PutRecords on resource: arn:aws:kinesis:us-east-1:000000000000:stream/general_stream";
+        assert_eq!(
+            safe_message(denied),
+            denied,
+            "ARNs are what to fix: they stay"
+        );
     }
 
     #[test]
