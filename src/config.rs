@@ -277,6 +277,9 @@ pub const CREDENTIALS_KEYS: &[&str] = &[
     "url",
     "cognitoIdentityPoolId",
     "cognitoEndpoint",
+    "cognitoGuestRoleArn",
+    "stsEndpoint",
+    "logins",
     "provider",
 ];
 
@@ -302,10 +305,17 @@ impl Stream {
 pub enum CredentialsSource {
     /// The app's backend: GET returns the STS `Credentials` shape.
     Url(String),
-    /// Cognito identity pool guest (unauthenticated) flow.
+    /// A Cognito identity pool. Guests take the classic flow (GetId, GetOpenIdToken, then
+    /// STS AssumeRoleWithWebIdentity for `guest_role_arn`): the enhanced flow scopes guest
+    /// credentials down to a list of services without Kinesis. Signed-in users
+    /// (`signed_in`: the shell holds `logins`) take the enhanced flow, which is not scoped down.
     Cognito {
         identity_pool_id: String,
         endpoint: String,
+        guest_role_arn: Option<String>,
+        /// STS origin for the classic flow; `https://sts.<pool region>.amazonaws.com`.
+        sts_endpoint: String,
+        signed_in: bool,
     },
     /// An async JavaScript function (held by the browser shell).
     Provider,
@@ -496,12 +506,58 @@ pub fn default_endpoint(region: &str) -> String {
     format!("https://kinesis.{region}.{suffix}")
 }
 
-/// Checks `credentials`; `provider_is_function` says whether `credentials.provider` was a
-/// JavaScript function (functions do not survive the trip to JSON).
+/// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<path and name>`.
+fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let name_ok = |n: &str| {
+        (1..=512).contains(&n.len())
+            && n.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&c))
+    };
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|c| c.is_ascii_digit())
+        && parts[5].strip_prefix("role/").is_some_and(name_ok)
+}
+
+/// Checks a Cognito `Logins` map as JSON: provider name to token, 1 to 10 of them. The
+/// tokens are secrets: no error ever quotes them.
+pub fn parse_logins(v: &Value) -> Result<Vec<(String, String)>, Error> {
+    let bad = |why: &str| {
+        Error::config(
+            "credentials.logins",
+            format!(
+                "{why}: use {{ \"cognito-idp.<region>.amazonaws.com/<user pool id>\": idToken }}"
+            ),
+        )
+    };
+    let obj = v
+        .as_object()
+        .ok_or_else(|| bad("must be an object or a function returning one"))?;
+    if obj.len() > 10 {
+        return Err(bad("holds more than 10 logins"));
+    }
+    obj.iter()
+        .map(|(k, v)| match v {
+            Value::String(t) if !t.is_empty() && !k.is_empty() => Ok((k.clone(), t.clone())),
+            _ => Err(bad(&format!(
+                "the login for {k:?} must be a non-empty token string"
+            ))),
+        })
+        .collect()
+}
+
+/// Checks `credentials`; `functions` names its keys that were JavaScript functions
+/// (`provider`, `logins`: functions do not survive the trip to JSON).
 pub fn parse_credentials(
     v: Option<&Value>,
-    provider_is_function: bool,
+    functions: &[&str],
 ) -> Result<CredentialsSource, Error> {
+    let provider_is_function = functions.contains(&"provider");
     const HOW: &str = "give exactly one of { url }, { cognitoIdentityPoolId }, { provider }";
     let obj = match v {
         Some(Value::Object(o)) => o,
@@ -536,6 +592,16 @@ pub fn parse_credentials(
         "credentials.cognitoIdentityPoolId",
     )?;
     let cognito_endpoint = opt_string(obj, "cognitoEndpoint", "credentials.cognitoEndpoint")?;
+    let guest_role_arn = opt_string(
+        obj,
+        "cognitoGuestRoleArn",
+        "credentials.cognitoGuestRoleArn",
+    )?;
+    let sts_endpoint = opt_string(obj, "stsEndpoint", "credentials.stsEndpoint")?;
+    let signed_in = match obj.get("logins") {
+        None | Some(Value::Null) => functions.contains(&"logins"),
+        Some(v) => parse_logins(v).map(|_| true)?,
+    };
     let provider = match obj.get("provider") {
         None | Some(Value::Null) => provider_is_function,
         Some(other) => {
@@ -552,10 +618,22 @@ pub fn parse_credentials(
     if given != 1 {
         return Err(Error::config("credentials", format!("{HOW}; got {given}")));
     }
-    if cognito_endpoint.is_some() && pool.is_none() {
+    for (given, key) in [
+        (cognito_endpoint.is_some(), "credentials.cognitoEndpoint"),
+        (guest_role_arn.is_some(), "credentials.cognitoGuestRoleArn"),
+        (signed_in, "credentials.logins"),
+    ] {
+        if given && pool.is_none() {
+            return Err(Error::config(
+                key,
+                "only applies with credentials.cognitoIdentityPoolId",
+            ));
+        }
+    }
+    if sts_endpoint.is_some() && guest_role_arn.is_none() {
         return Err(Error::config(
-            "credentials.cognitoEndpoint",
-            "only applies with credentials.cognitoIdentityPoolId",
+            "credentials.stsEndpoint",
+            "only applies with credentials.cognitoGuestRoleArn (the classic flow)",
         ));
     }
     if let Some(url) = url {
@@ -578,28 +656,60 @@ pub fn parse_credentials(
                 format!("{pool:?} is not an identity pool id: use <region>:<uuid>, e.g. us-east-1:1a2b3c4d-..."),
             ));
         }
+        let suffix = if pool_region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
         let endpoint = match cognito_endpoint {
             Some(e) => validate_url("credentials.cognitoEndpoint", e, false)?.0,
-            None => {
-                let suffix = if pool_region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://cognito-identity.{pool_region}.{suffix}")
-            }
+            None => format!("https://cognito-identity.{pool_region}.{suffix}"),
         };
+        let sts_endpoint = match sts_endpoint {
+            Some(e) => validate_url("credentials.stsEndpoint", e, false)?.0,
+            None => format!("https://sts.{pool_region}.{suffix}"),
+        };
+        if let Some(arn) = guest_role_arn {
+            if !is_role_arn(arn) {
+                return Err(Error::config(
+                    "credentials.cognitoGuestRoleArn",
+                    format!("{arn:?} is not an IAM role ARN: use arn:aws:iam::<12-digit account>:role/<name>, the identity pool's unauthenticated role"),
+                ));
+            }
+        } else if !signed_in {
+            // Source: AWS managed policy AmazonCognitoUnAuthedIdentitiesSessionPolicy, which
+            // Cognito applies to every guest credential of the enhanced flow.
+            return Err(Error::config(
+                "credentials.cognitoGuestRoleArn",
+                "is required for guests: Cognito scopes enhanced-flow guest credentials down to services that do not include Kinesis (AmazonCognitoUnAuthedIdentitiesSessionPolicy), so every PutRecords would be AccessDenied. Give the pool's unauthenticated role ARN (the classic flow; the pool needs AllowClassicFlow), or logins for signed-in users",
+            ));
+        }
         return Ok(CredentialsSource::Cognito {
             identity_pool_id: pool.to_string(),
             endpoint,
+            guest_role_arn: guest_role_arn.map(str::to_string),
+            sts_endpoint,
+            signed_in,
         });
     }
     Ok(CredentialsSource::Provider)
 }
 
 impl Config {
-    /// Validates a config object given as JSON.
+    /// Validates a config object given as JSON; `provider_is_function` says whether
+    /// `credentials.provider` was a function.
     pub fn from_json(v: &Value, provider_is_function: bool) -> Result<Config, Error> {
+        let functions: &[&str] = if provider_is_function {
+            &["provider"]
+        } else {
+            &[]
+        };
+        Self::from_js_json(v, functions)
+    }
+
+    /// Validates a config object given as JSON; `functions` names the `credentials` keys
+    /// that were JavaScript functions.
+    pub fn from_js_json(v: &Value, functions: &[&str]) -> Result<Config, Error> {
         let obj = match v {
             Value::Object(o) => o,
             other => {
@@ -670,7 +780,7 @@ impl Config {
                 ))
             }
         };
-        let credentials = parse_credentials(obj.get("credentials"), provider_is_function)?;
+        let credentials = parse_credentials(obj.get("credentials"), functions)?;
         let settings = Settings::from_json(obj)?;
         Ok(Config {
             stream,
@@ -696,6 +806,11 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
         "credentials.cognitoIdentityPoolId",
     ),
     ("data-cognito-endpoint", "credentials.cognitoEndpoint"),
+    (
+        "data-cognito-guest-role-arn",
+        "credentials.cognitoGuestRoleArn",
+    ),
+    ("data-sts-endpoint", "credentials.stsEndpoint"),
     ("data-request-timeout-ms", "requestTimeoutMs"),
     ("data-flush-interval-ms", "flushIntervalMs"),
     ("data-max-batch-records", "maxBatchRecords"),
@@ -791,7 +906,7 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
         Error::Config { key, message } => {
             let attr = attribute_of(&key).unwrap_or("data-stream");
             let message = if key == "credentials" {
-                "give data-credentials-url or data-cognito-identity-pool-id (temporary credentials only)".to_string()
+                "give data-credentials-url, or data-cognito-identity-pool-id with data-cognito-guest-role-arn (temporary credentials only)".to_string()
             } else {
                 message.replace("streamName or streamArn", "data-stream or data-stream-arn")
             };
@@ -1159,8 +1274,12 @@ mod tests {
         let c = Config::from_json(&with("credentials", json!({"provider": null})), true).unwrap();
         assert_eq!(c.credentials, CredentialsSource::Provider);
         let pool = "us-east-1:00000000-0000-4000-8000-000000000001";
+        let role = "arn:aws:iam::123456789012:role/kinesis-browser-producer-guest";
         let c = Config::from_json(
-            &with("credentials", json!({"cognitoIdentityPoolId": pool})),
+            &with(
+                "credentials",
+                json!({"cognitoIdentityPoolId": pool, "cognitoGuestRoleArn": role}),
+            ),
             false,
         )
         .unwrap();
@@ -1168,20 +1287,101 @@ mod tests {
             c.credentials,
             CredentialsSource::Cognito {
                 identity_pool_id: pool.into(),
-                endpoint: "https://cognito-identity.us-east-1.amazonaws.com".into()
+                endpoint: "https://cognito-identity.us-east-1.amazonaws.com".into(),
+                guest_role_arn: Some(role.into()),
+                sts_endpoint: "https://sts.us-east-1.amazonaws.com".into(),
+                signed_in: false,
             }
         );
         let c = Config::from_json(
             &with(
                 "credentials",
-                json!({"cognitoIdentityPoolId": pool, "cognitoEndpoint": "http://127.0.0.1:4577"}),
+                json!({"cognitoIdentityPoolId": pool, "cognitoEndpoint": "http://127.0.0.1:4577",
+                       "cognitoGuestRoleArn": role, "stsEndpoint": "http://127.0.0.1:4577/"}),
             ),
             false,
         )
         .unwrap();
         assert!(
-            matches!(c.credentials, CredentialsSource::Cognito { endpoint, .. } if endpoint == "http://127.0.0.1:4577")
+            matches!(&c.credentials, CredentialsSource::Cognito { endpoint, sts_endpoint, .. }
+                if endpoint == "http://127.0.0.1:4577" && sts_endpoint == "http://127.0.0.1:4577")
         );
+        // Guests of the enhanced flow cannot write to Kinesis at AWS: a guest needs the role.
+        let (key, message) = err_key(&with("credentials", json!({"cognitoIdentityPoolId": pool})));
+        assert_eq!(key, "credentials.cognitoGuestRoleArn");
+        assert!(
+            message.contains("AmazonCognitoUnAuthedIdentitiesSessionPolicy"),
+            "{message}"
+        );
+        // Signed-in users: logins (an object, or a function the shell holds) keep the enhanced flow.
+        let logins =
+            json!({"cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc": "secret-id-token"});
+        let c = Config::from_json(
+            &with(
+                "credentials",
+                json!({"cognitoIdentityPoolId": pool, "logins": logins}),
+            ),
+            false,
+        )
+        .unwrap();
+        assert!(matches!(
+            c.credentials,
+            CredentialsSource::Cognito {
+                signed_in: true,
+                guest_role_arn: None,
+                ..
+            }
+        ));
+        assert!(
+            !format!("{c:?}").contains("secret-id-token"),
+            "the config never holds the tokens"
+        );
+        let c = Config::from_js_json(
+            &with("credentials", json!({"cognitoIdentityPoolId": pool})),
+            &["logins"],
+        )
+        .unwrap();
+        assert!(matches!(
+            c.credentials,
+            CredentialsSource::Cognito {
+                signed_in: true,
+                ..
+            }
+        ));
+        for (creds, key) in [
+            (
+                json!({"cognitoIdentityPoolId": pool, "logins": {"p": ""}}),
+                "credentials.logins",
+            ),
+            (
+                json!({"cognitoIdentityPoolId": pool, "logins": "token"}),
+                "credentials.logins",
+            ),
+            (
+                json!({"cognitoIdentityPoolId": pool, "cognitoGuestRoleArn": "guest"}),
+                "credentials.cognitoGuestRoleArn",
+            ),
+            (
+                json!({"cognitoIdentityPoolId": pool, "cognitoGuestRoleArn": "arn:aws:iam::123:role/x"}),
+                "credentials.cognitoGuestRoleArn",
+            ),
+            (
+                json!({"cognitoIdentityPoolId": pool, "stsEndpoint": "https://sts.example"}),
+                "credentials.stsEndpoint",
+            ),
+            (
+                json!({"url": "/c", "cognitoGuestRoleArn": role}),
+                "credentials.cognitoGuestRoleArn",
+            ),
+            (json!({"url": "/c", "logins": logins}), "credentials.logins"),
+            (
+                json!({"cognitoIdentityPoolId": pool, "cognitoGuestRoleArn": role, "stsEndpoint": "http://sts.example"}),
+                "credentials.stsEndpoint",
+            ),
+        ] {
+            let (k, message) = err_key(&with("credentials", creds.clone()));
+            assert_eq!(k, key, "{creds}: {message}");
+        }
         // No source at all, even with a provider flag missing.
         assert_eq!(err_key(&with("credentials", json!({}))).0, "credentials");
     }

@@ -193,10 +193,34 @@ pub fn parse_provider_json(
     )
 }
 
-/// An unsigned Cognito Identity call whose body is one string field.
-fn cognito_request(endpoint: &str, operation: &str, field: &str, value: &str) -> HttpRequest {
+/// Appends `"Logins":{...}` when there are logins.
+fn push_logins(body: &mut String, logins: &[(String, String)]) {
+    if logins.is_empty() {
+        return;
+    }
+    body.push_str(",\"Logins\":{");
+    for (i, (provider, token)) in logins.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        push_json_str(body, provider);
+        body.push(':');
+        push_json_str(body, token);
+    }
+    body.push('}');
+}
+
+/// An unsigned Cognito Identity call whose body is one string field and the logins.
+fn cognito_request(
+    endpoint: &str,
+    operation: &str,
+    field: &str,
+    value: &str,
+    logins: &[(String, String)],
+) -> HttpRequest {
     let mut body = format!("{{\"{field}\":");
     push_json_str(&mut body, value);
+    push_logins(&mut body, logins);
     body.push('}');
     HttpRequest::aws_json(
         format!("{endpoint}/"),
@@ -205,19 +229,221 @@ fn cognito_request(endpoint: &str, operation: &str, field: &str, value: &str) ->
     )
 }
 
-/// Cognito Identity `GetId` for an unauthenticated (guest) identity; sent unsigned.
-pub fn cognito_get_id(endpoint: &str, identity_pool_id: &str) -> HttpRequest {
-    cognito_request(endpoint, "GetId", "IdentityPoolId", identity_pool_id)
+/// Cognito Identity `GetId`: a new guest identity without logins, the signed-in user's
+/// identity with them. Sent unsigned.
+pub fn cognito_get_id(
+    endpoint: &str,
+    identity_pool_id: &str,
+    logins: &[(String, String)],
+) -> HttpRequest {
+    cognito_request(
+        endpoint,
+        "GetId",
+        "IdentityPoolId",
+        identity_pool_id,
+        logins,
+    )
 }
 
-/// Cognito Identity `GetCredentialsForIdentity` for a guest identity; sent unsigned.
-pub fn cognito_get_credentials(endpoint: &str, identity_id: &str) -> HttpRequest {
+/// Cognito Identity `GetCredentialsForIdentity` (the enhanced flow); sent unsigned. For
+/// signed-in identities only: Cognito scopes a guest's credentials down to services
+/// without Kinesis.
+pub fn cognito_get_credentials(
+    endpoint: &str,
+    identity_id: &str,
+    logins: &[(String, String)],
+) -> HttpRequest {
     cognito_request(
         endpoint,
         "GetCredentialsForIdentity",
         "IdentityId",
         identity_id,
+        logins,
     )
+}
+
+/// Cognito Identity `GetOpenIdToken` for a guest (the classic flow's first step); unsigned.
+pub fn cognito_get_open_id_token(endpoint: &str, identity_id: &str) -> HttpRequest {
+    cognito_request(endpoint, "GetOpenIdToken", "IdentityId", identity_id, &[])
+}
+
+/// The `Token` of a `GetOpenIdToken` answer (never quoted in an error).
+pub fn parse_cognito_open_id_token(body: &str, label: &str) -> Result<String, Error> {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("Token").and_then(Value::as_str).map(str::to_string))
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            Error::credentials(
+                label,
+                format!("GetOpenIdToken answer has no Token ({} bytes)", body.len()),
+            )
+        })
+}
+
+/// The name the classic flow's sessions carry (it shows in CloudTrail).
+pub const ROLE_SESSION_NAME: &str = "kinesis-browser-producer";
+
+/// Appends `value` as `application/x-www-form-urlencoded` does (as `URLSearchParams`).
+fn push_form_value(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+}
+
+/// STS `AssumeRoleWithWebIdentity` for the classic flow: an unsigned, form-encoded POST, as
+/// AWS's own browser client aws-rum-web sends it (`BasicAuthentication`). Only
+/// CORS-safelisted headers, so browsers send it without a preflight.
+pub fn sts_assume_role_with_web_identity(
+    sts_endpoint: &str,
+    role_arn: &str,
+    web_identity_token: &str,
+) -> HttpRequest {
+    let mut body = String::from("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=");
+    push_form_value(&mut body, role_arn);
+    body.push_str("&RoleSessionName=");
+    push_form_value(&mut body, ROLE_SESSION_NAME);
+    body.push_str("&WebIdentityToken=");
+    push_form_value(&mut body, web_identity_token);
+    HttpRequest {
+        method: "POST",
+        url: format!("{sts_endpoint}/"),
+        headers: vec![(
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        body,
+    }
+}
+
+/// The text of the first `<tag>...</tag>` in `xml`, entities decoded.
+fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&format!("</{tag}>"))?;
+    let raw = &xml[start..end];
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let semi = after.find(';').filter(|&i| i <= 8)?;
+        let entity = &after[..semi];
+        let c = match entity {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let n = match entity.strip_prefix("#x") {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => entity.strip_prefix('#').and_then(|d| d.parse().ok()),
+                };
+                char::from_u32(n?)?
+            }
+        };
+        out.push(c);
+        rest = &after[semi + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// What to fix when Cognito or STS refuses a step of the credential flows.
+pub fn identity_hint(code: &str, message: &str) -> &'static str {
+    match code {
+        "ResourceNotFoundException" => " (check credentials.cognitoIdentityPoolId and its region)",
+        "InvalidParameterException" if message.contains("classic") => {
+            " (turn on the classic (basic) flow of the identity pool: AllowClassicFlow)"
+        }
+        "NotAuthorizedException" if message.contains("login") || message.contains("Login") => {
+            " (the logins are invalid or expired: give a current ID token in credentials.logins)"
+        }
+        "NotAuthorizedException" => " (allow unauthenticated identities in the identity pool)",
+        "AccessDenied" | "AccessDeniedException" => " (check credentials.cognitoGuestRoleArn: the pool's unauthenticated role, whose trust policy allows cognito-identity.amazonaws.com with aud = the pool and amr = unauthenticated)",
+        "InvalidIdentityToken" | "ExpiredTokenException" => {
+            " (the role must trust cognito-identity.amazonaws.com as its web identity provider)"
+        }
+        _ => "",
+    }
+}
+
+/// The credentials of an STS `AssumeRoleWithWebIdentity` answer (XML), or STS's error.
+pub fn parse_sts_xml(
+    status: u16,
+    body: &str,
+    label: &str,
+    now: EpochMillis,
+) -> Result<Credentials, Error> {
+    if !(200..300).contains(&status) {
+        let code = xml_text(body, "Code").unwrap_or_else(|| format!("HTTP {status}"));
+        let message = crate::response::safe_message(&xml_text(body, "Message").unwrap_or_default());
+        let hint = identity_hint(&code, &message);
+        return Err(Error::credentials(
+            label,
+            format!(
+                "STS AssumeRoleWithWebIdentity refused (HTTP {status}): {code}: {message}{hint}"
+            ),
+        ));
+    }
+    let field = |tag: &str| xml_text(body, tag).map(Value::String);
+    let mut v = serde_json::Map::new();
+    for tag in [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+    ] {
+        if let Some(x) = field(tag) {
+            v.insert(tag.into(), x);
+        }
+    }
+    if v.is_empty() {
+        return Err(Error::credentials(
+            label,
+            format!("STS answer has no Credentials ({} bytes)", body.len()),
+        ));
+    }
+    from_fields(
+        &Value::Object(v),
+        "cognito-classic-flow",
+        label,
+        [
+            &["AccessKeyId"],
+            &["SecretAccessKey"],
+            &["SessionToken"],
+            &["Expiration"],
+        ],
+        now,
+    )
+}
+
+/// Where a guest's Cognito identity id is kept between page loads (localStorage), so a
+/// visitor stays one identity, as Amplify and aws-rum-web keep theirs. An identity id is
+/// not a secret: it cannot get credentials without the pool's rules.
+pub fn identity_storage_key(identity_pool_id: &str) -> String {
+    format!("kinesis-browser-producer:identity:{identity_pool_id}")
+}
+
+/// Whether text read back from storage looks like an identity id (`<region>:<id>`); storage
+/// is untrusted input.
+pub fn is_identity_id(s: &str) -> bool {
+    let (region, id) = s.split_once(':').unwrap_or(("", ""));
+    crate::config::validate_region("", region).is_ok()
+        && (1..=64).contains(&id.len())
+        && id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')
 }
 
 /// The `IdentityId` of a `GetId` answer.
@@ -441,6 +667,7 @@ mod tests {
         let req = cognito_get_id(
             "https://cognito-identity.us-east-1.amazonaws.com",
             "us-east-1:abc",
+            &[],
         );
         assert_eq!(
             req.header("x-amz-target"),
@@ -453,12 +680,103 @@ mod tests {
             "us-east-1:id"
         );
         assert!(parse_cognito_identity_id("{}", "c").is_err());
-        let req = cognito_get_credentials("http://127.0.0.1:4577", "us-east-1:id");
+        let req = cognito_get_credentials("http://127.0.0.1:4577", "us-east-1:id", &[]);
         assert_eq!(req.body, r#"{"IdentityId":"us-east-1:id"}"#);
+        let logins = [(
+            "cognito-idp.us-east-1.amazonaws.com/us-east-1_A".to_string(),
+            "id.tok\"en".to_string(),
+        )];
+        let req = cognito_get_id("http://127.0.0.1:4577", "us-east-1:abc", &logins);
+        assert_eq!(
+            req.body,
+            r#"{"IdentityPoolId":"us-east-1:abc","Logins":{"cognito-idp.us-east-1.amazonaws.com/us-east-1_A":"id.tok\"en"}}"#
+        );
         let body = r#"{"IdentityId":"us-east-1:id","Credentials":{"AccessKeyId":"ASIAFAKE","SecretKey":"s","SessionToken":"t","Expiration":1795707902.5}}"#;
         let c = parse_cognito_credentials(body, "c", NOW).unwrap();
         assert_eq!(from_system_time(c.expiry().unwrap()), NOW + 3_600_500);
         assert!(parse_cognito_credentials(r#"{"IdentityId":"x"}"#, "c", NOW).is_err());
+    }
+
+    #[test]
+    fn the_classic_flow_requests_and_answers() {
+        let req = cognito_get_open_id_token("http://127.0.0.1:4577", "us-east-1:id");
+        assert_eq!(
+            req.header("x-amz-target"),
+            Some("AWSCognitoIdentityService.GetOpenIdToken")
+        );
+        assert_eq!(req.body, r#"{"IdentityId":"us-east-1:id"}"#);
+        assert_eq!(
+            parse_cognito_open_id_token(r#"{"IdentityId":"x","Token":"eyJ.a.b"}"#, "c").unwrap(),
+            "eyJ.a.b"
+        );
+        let e = parse_cognito_open_id_token(r#"{"IdentityId":"x"}"#, "c").unwrap_err();
+        assert!(e.to_string().contains("no Token"), "{e}");
+
+        let req = sts_assume_role_with_web_identity(
+            "https://sts.us-east-1.amazonaws.com",
+            "arn:aws:iam::123456789012:role/guest",
+            "eyJ+a/b=c d",
+        );
+        assert_eq!(req.url, "https://sts.us-east-1.amazonaws.com/");
+        assert_eq!(
+            req.headers,
+            vec![(
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded".to_string()
+            )]
+        );
+        assert_eq!(
+            req.body,
+            "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fguest&RoleSessionName=kinesis-browser-producer&WebIdentityToken=eyJ%2Ba%2Fb%3Dc+d"
+        );
+
+        // The answer's shape as STS documents it; child order varies.
+        let ok = r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+          <AssumeRoleWithWebIdentityResult><Credentials>
+            <SessionToken>fake+token/with=&amp;entity</SessionToken><SecretAccessKey>fake-secret</SecretAccessKey>
+            <Expiration>2026-11-26T15:45:02Z</Expiration><AccessKeyId>ASIAFAKE</AccessKeyId>
+          </Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"#;
+        let c = parse_sts_xml(200, ok, "Cognito identity pool p", NOW).unwrap();
+        assert_eq!(c.session_token(), Some("fake+token/with=&entity"));
+        assert_eq!(from_system_time(c.expiry().unwrap()), NOW + 3_600_000);
+        let denied = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+          <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error>
+          <RequestId>r</RequestId></ErrorResponse>"#;
+        let e = parse_sts_xml(403, denied, "Cognito identity pool p", NOW).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+            "{text}"
+        );
+        assert!(
+            text.contains("check credentials.cognitoGuestRoleArn"),
+            "{text}"
+        );
+        assert!(matches!(e, Error::Credentials { .. }));
+        assert!(parse_sts_xml(200, "<html>", "c", NOW).is_err());
+        assert!(parse_sts_xml(500, "", "c", NOW)
+            .unwrap_err()
+            .to_string()
+            .contains("HTTP 500"));
+        // Malformed entities and truncated tags are errors, never panics.
+        for bad in [
+            "<AccessKeyId>&bogus",
+            "<AccessKeyId>&#xZZ;</AccessKeyId>",
+            "<SessionToken>&#99999999;</SessionToken>",
+        ] {
+            assert!(parse_sts_xml(200, bad, "c", NOW).is_err(), "{bad}");
+        }
+
+        assert!(is_identity_id(
+            "us-east-1:0f1e2d3c-0000-4000-8000-000000000abc"
+        ));
+        for bad in ["", "us-east-1", "x:abc", "us-east-1:<script>", "us-east-1:"] {
+            assert!(!is_identity_id(bad), "{bad}");
+        }
+        assert_eq!(
+            identity_storage_key("us-east-1:p"),
+            "kinesis-browser-producer:identity:us-east-1:p"
+        );
     }
 
     #[test]

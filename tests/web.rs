@@ -145,14 +145,212 @@ async fn url_provider_records_reach_the_stream_exactly() {
     .await;
 }
 
+const GUEST_ROLE: &str = "arn:aws:iam::000000000000:role/kinesis-browser-producer-guest";
+const USER_POOL_PROVIDER: &str = "cognito-idp.us-east-1.amazonaws.com/us-east-1_LocalUsers";
+
+/// The IAM principals that signed the PutRecords requests carrying keys with `prefix`.
+async fn signers(prefix: &str) -> Vec<String> {
+    let v = get_json(&format!("{AUTH}/__stack/requests?partitionKey={prefix}000")).await;
+    let mut out: Vec<String> = v["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["principal"].as_str().map(str::to_string))
+        .collect();
+    out.dedup();
+    out
+}
+
+async fn cognito_counters() -> Value {
+    get_json(&format!("{AUTH}/__stack/requests")).await["auth"]["cognito"].clone()
+}
+
 #[wasm_bindgen_test]
-async fn cognito_guest_records_reach_the_stream_exactly() {
+async fn cognito_guest_records_reach_the_stream_exactly_by_the_classic_flow() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let identity_key = format!("kinesis-browser-producer:identity:{POOL}");
+    storage.remove_item(&identity_key).unwrap();
+    let before = cognito_counters().await;
     let prefix = format!("cognito-{}-", run_id());
     let c = config(
         "general_stream",
-        json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH}),
+        json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH,
+               "cognitoGuestRoleArn": GUEST_ROLE, "stsEndpoint": AUTH}),
     );
     round_trip_through_js_api(to_js(&c), &prefix).await;
+    // Signed by the guest role through STS (the classic flow's session), not the enhanced
+    // flow's scoped-down CognitoIdentityCredentials.
+    assert_eq!(
+        signers(&prefix).await,
+        vec!["arn:aws:sts::000000000000:assumed-role/kinesis-browser-producer-guest/kinesis-browser-producer".to_string()]
+    );
+    let after = cognito_counters().await;
+    let delta = |k: &str| after[k].as_u64().unwrap() - before[k].as_u64().unwrap();
+    assert_eq!(
+        (
+            delta("getId"),
+            delta("getOpenIdToken"),
+            delta("assumeRoleWithWebIdentity"),
+            delta("getCredentialsForIdentity")
+        ),
+        (1, 1, 1, 0)
+    );
+    let identity = storage
+        .get_item(&identity_key)
+        .unwrap()
+        .expect("the identity is kept");
+
+    // A later page load of the visitor (a new producer) is the same identity: no GetId.
+    let prefix = format!("cognito-again-{}-", run_id());
+    round_trip_through_js_api(to_js(&c), &prefix).await;
+    let again = cognito_counters().await;
+    assert_eq!(
+        again["getId"], after["getId"],
+        "the kept identity is reused"
+    );
+    assert_eq!(
+        again["getOpenIdToken"].as_u64().unwrap(),
+        after["getOpenIdToken"].as_u64().unwrap() + 1
+    );
+    assert_eq!(storage.get_item(&identity_key).unwrap(), Some(identity));
+
+    // A kept identity the pool no longer knows: one new identity, and the records still go.
+    storage
+        .set_item(
+            &identity_key,
+            "us-east-1:00000000-0000-4000-8000-00000000dead",
+        )
+        .unwrap();
+    let prefix = format!("cognito-gone-{}-", run_id());
+    round_trip_through_js_api(to_js(&c), &prefix).await;
+    let gone = cognito_counters().await;
+    assert_eq!(
+        gone["getId"].as_u64().unwrap(),
+        again["getId"].as_u64().unwrap() + 1
+    );
+    // Storage is untrusted: a value that is no identity id is ignored, not sent.
+    storage
+        .set_item(&identity_key, "not an identity\"}")
+        .unwrap();
+    round_trip_through_js_api(to_js(&c), &format!("cognito-junk-{}-", run_id())).await;
+    assert!(storage
+        .get_item(&identity_key)
+        .unwrap()
+        .is_some_and(|id| id.starts_with("us-east-1:")));
+}
+
+#[wasm_bindgen_test]
+async fn the_enhanced_flow_for_guests_is_access_denied_as_at_aws() {
+    // What the producer did before (and Amplify and the SDK still do): GetId, then
+    // GetCredentialsForIdentity. Cognito scopes those guest credentials down to services
+    // without Kinesis, so the signed PutRecords is refused, at AWS as here.
+    use kinesis_browser_producer::credentials::{
+        cognito_get_credentials, cognito_get_id, parse_cognito_credentials,
+        parse_cognito_identity_id,
+    };
+    let call = |req: HttpRequest| async move {
+        let res = send(&req, 10_000, Cookies::Omit).await.unwrap();
+        assert_eq!(res.status, 200, "{}", res.body);
+        res.body
+    };
+    let id = parse_cognito_identity_id(&call(cognito_get_id(AUTH, POOL, &[])).await, "c").unwrap();
+    let creds = parse_cognito_credentials(
+        &call(cognito_get_credentials(AUTH, &id, &[])).await,
+        "c",
+        now_ms(),
+    )
+    .unwrap();
+    let mut req = put_request("general_stream", "enhanced-guest");
+    sign(&mut req, &creds, "us-east-1", "kinesis", now_ms()).unwrap();
+    let (status, code, message) = send_raw(&req).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "AccessDeniedException"),
+        "{message}"
+    );
+    assert!(
+        message.contains("because no session policy allows the kinesis:PutRecords action"),
+        "{message}"
+    );
+
+    // And the producer refuses that configuration up front, naming the key to add.
+    let e = Producer::start(to_js(&config(
+        "general_stream",
+        json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH}),
+    )))
+    .err()
+    .expect("a config error");
+    let key = js_sys::Reflect::get(&e, &"key".into()).unwrap().as_string();
+    assert_eq!(key.as_deref(), Some("credentials.cognitoGuestRoleArn"));
+}
+
+#[wasm_bindgen_test]
+async fn cognito_signed_in_records_reach_the_stream_exactly_by_the_enhanced_flow() {
+    let token = |user: &'static str| async move {
+        get_json(&format!("{AUTH}/__stack/user-token?user={user}")).await["idToken"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let logins = json!({ USER_POOL_PROVIDER: token("alice").await });
+    let prefix = format!("signed-in-{}-", run_id());
+    let before = cognito_counters().await;
+    let c = config(
+        "general_stream",
+        json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH, "logins": logins}),
+    );
+    round_trip_through_js_api(to_js(&c), &prefix).await;
+    assert_eq!(
+        signers(&prefix).await,
+        vec!["arn:aws:sts::000000000000:assumed-role/kinesis-browser-producer-user/CognitoIdentityCredentials".to_string()]
+    );
+    let after = cognito_counters().await;
+    assert_eq!(
+        after["getOpenIdToken"], before["getOpenIdToken"],
+        "no classic flow for signed-in users"
+    );
+
+    // logins as a function (called at each refresh, so a fresh ID token goes each time).
+    let prefix = format!("signed-in-fn-{}-", run_id());
+    let c = to_js(&config(
+        "general_stream",
+        json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH}),
+    ));
+    let creds = js_sys::Reflect::get(&c, &"credentials".into()).unwrap();
+    let f = js_sys::Function::new_with_args(
+        "",
+        &format!(
+            "return Promise.resolve({})",
+            json!({ USER_POOL_PROVIDER: token("bob").await })
+        ),
+    );
+    js_sys::Reflect::set(&creds, &"logins".into(), &f).unwrap();
+    round_trip_through_js_api(c, &prefix).await;
+    assert!(signers(&prefix).await[0].contains("kinesis-browser-producer-user"));
+
+    // An invalid token: a credentials error saying what to fix, nothing sent.
+    let c = config(
+        "general_stream",
+        json!({"cognitoIdentityPoolId": POOL, "cognitoEndpoint": AUTH, "logins": {USER_POOL_PROVIDER: "not.a.token"}}),
+    );
+    let producer = Producer::start(to_js(&c)).unwrap();
+    let records = js_sys::Array::new();
+    let o = js_sys::Object::new();
+    js_sys::Reflect::set(&o, &"data".into(), &"x".into()).unwrap();
+    js_sys::Reflect::set(&o, &"partitionKey".into(), &"k".into()).unwrap();
+    records.push(&o);
+    let e = JsFuture::from(producer.put_records(records.into()))
+        .await
+        .unwrap_err();
+    let message = js_sys::Reflect::get(&e, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        message.contains("NotAuthorizedException") && message.contains("credentials.logins"),
+        "{message}"
+    );
+    assert!(!message.contains("not.a.token"), "{message}");
 }
 
 #[wasm_bindgen_test]
@@ -403,7 +601,7 @@ async fn bad_credentials_are_refused_before_any_request_with_the_reason() {
             .contains("no response from http://127.0.0.1:9/credentials"),
         "{e}"
     );
-    let e = put_error(json!({"cognitoIdentityPoolId": "us-east-1:00000000-0000-4000-8000-00000000dead", "cognitoEndpoint": AUTH}), KINESIS).await;
+    let e = put_error(json!({"cognitoIdentityPoolId": "us-east-1:00000000-0000-4000-8000-00000000dead", "cognitoEndpoint": AUTH, "cognitoGuestRoleArn": GUEST_ROLE, "stsEndpoint": AUTH}), KINESIS).await;
     assert!(
         e.to_string().contains("ResourceNotFoundException")
             && e.to_string().contains("cognitoIdentityPoolId"),

@@ -4,7 +4,8 @@
 // (GetShardIterator/GetRecords with read-scoped credentials) and draws what the stream holds.
 //
 // Local stack by default (config.json, written by the demo server). Real AWS:
-//   ?region=us-east-1&stream=<name>&identityPoolId=<write pool>[&readIdentityPoolId=<pool>|&readCredentialsUrl=<url>]
+//   ?region=us-east-1&stream=<name>&identityPoolId=<write pool>&guestRoleArn=<its guest role>
+//   [&readIdentityPoolId=<pool>&readGuestRoleArn=<role>|&readCredentialsUrl=<url>]
 // Knobs: ?producers=N&timers=T&messages=M (the article's CRON_JOBS_TO_GENERATE and
 // MESSAGES_PER_CRON_JOB).
 import { ready, Producer, Consumer } from './pkg/kinesis-browser-producer.js';
@@ -29,9 +30,9 @@ async function loadConfig() {
     const base = { streamName: q.get('stream'), region: q.get('region') };
     const read = q.get('readCredentialsUrl')
       ? { url: q.get('readCredentialsUrl') }
-      : q.get('readIdentityPoolId') ? { cognitoIdentityPoolId: q.get('readIdentityPoolId') } : null;
+      : q.get('readIdentityPoolId') ? { cognitoIdentityPoolId: q.get('readIdentityPoolId'), cognitoGuestRoleArn: q.get('readGuestRoleArn') } : null;
     return {
-      producer: { ...base, credentials: { cognitoIdentityPoolId: q.get('identityPoolId') } },
+      producer: { ...base, credentials: { cognitoIdentityPoolId: q.get('identityPoolId'), cognitoGuestRoleArn: q.get('guestRoleArn') } },
       consumer: read && { ...base, credentials: read },
       faultsUrl: null,
     };

@@ -14,10 +14,16 @@ const TS_TYPES: &'static str = r#"
 export interface CredentialsConfig {
   /** The app backend's endpoint answering the STS shape {AccessKeyId, SecretAccessKey, SessionToken, Expiration}. */
   url?: string;
-  /** A Cognito identity pool allowing guest identities, e.g. "us-east-1:1a2b...". */
+  /** A Cognito identity pool, e.g. "us-east-1:1a2b...". Guests need cognitoGuestRoleArn; signed-in users logins. */
   cognitoIdentityPoolId?: string;
   /** Cognito Identity endpoint; default https://cognito-identity.<pool region>.amazonaws.com */
   cognitoEndpoint?: string;
+  /** The pool's unauthenticated role: guests take the classic flow (GetOpenIdToken, STS AssumeRoleWithWebIdentity). */
+  cognitoGuestRoleArn?: string;
+  /** STS endpoint for the classic flow; default https://sts.<pool region>.amazonaws.com */
+  stsEndpoint?: string;
+  /** Signed-in users (enhanced flow): { "cognito-idp.<region>.amazonaws.com/<user pool id>": idToken }, or a function returning it (called at each refresh); empty means signed out. */
+  logins?: Record<string, string> | (() => Record<string, string> | null | Promise<Record<string, string> | null>);
   /** An async function resolving to {accessKeyId, secretAccessKey, sessionToken, expiration}. */
   provider?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date | string | number }>;
 }
@@ -86,17 +92,34 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Reads a JavaScript config object: JSON for the core to check, plus the provider function.
-pub fn config_from_js(config: &JsValue) -> Result<(Config, Option<js_sys::Function>), Error> {
+/// What of `credentials` stays JavaScript: the provider function, and the logins (an
+/// object or a function: their tokens never go into the checked [`Config`]).
+#[derive(Default)]
+pub struct JsCredentials {
+    pub provider: Option<js_sys::Function>,
+    pub logins: Option<JsValue>,
+}
+
+/// Reads a JavaScript config object: JSON for the core to check, plus what stays JavaScript.
+pub fn config_from_js(config: &JsValue) -> Result<(Config, JsCredentials), Error> {
     if !config.is_object() {
         return Err(Error::config(
             "config",
             "must be an object such as { streamName, region, credentials }",
         ));
     }
-    let provider = get(&get(config, "credentials"), "provider")
+    let credentials = get(config, "credentials");
+    let provider = get(&credentials, "provider")
         .dyn_into::<js_sys::Function>()
         .ok();
+    let logins = Some(get(&credentials, "logins")).filter(|l| !l.is_undefined() && !l.is_null());
+    let mut functions = Vec::new();
+    if provider.is_some() {
+        functions.push("provider");
+    }
+    if logins.as_ref().is_some_and(JsValue::is_function) {
+        functions.push("logins");
+    }
     let text = js_sys::JSON::stringify(config)
         .ok()
         .and_then(|s| s.as_string())
@@ -108,7 +131,8 @@ pub fn config_from_js(config: &JsValue) -> Result<(Config, Option<js_sys::Functi
         })?;
     let value: Value =
         serde_json::from_str(&text).map_err(|e| Error::config("config", e.to_string()))?;
-    Ok((Config::from_json(&value, provider.is_some())?, provider))
+    let parsed = Config::from_js_json(&value, &functions)?;
+    Ok((parsed, JsCredentials { provider, logins }))
 }
 
 /// Reads the records argument: an array of `{data, partitionKey, explicitHashKey?}`.

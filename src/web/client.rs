@@ -24,8 +24,23 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: Config, provider: Option<js_sys::Function>) -> Result<Self, Error> {
-        let credentials =
-            CredentialProvider::new(&config.credentials, provider, config.request_timeout_ms)?;
+        Self::from_js(
+            config,
+            super::api::JsCredentials {
+                provider,
+                logins: None,
+            },
+        )
+    }
+
+    /// A client for a config read from JavaScript, with what of its credentials stayed there.
+    pub fn from_js(config: Config, js: super::api::JsCredentials) -> Result<Self, Error> {
+        let credentials = CredentialProvider::new(
+            &config.credentials,
+            js.provider,
+            js.logins,
+            config.request_timeout_ms,
+        )?;
         let max_record_bytes = config.settings.max_record_bytes;
         Ok(Client {
             config,

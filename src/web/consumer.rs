@@ -87,8 +87,8 @@ impl Consumer {
     /// Same config keys as `Producer.start` (stream, region, endpoint, credentials); the
     /// credentials must allow ListShards, GetShardIterator and GetRecords.
     pub fn start(config: JsValue) -> Result<Consumer, JsValue> {
-        let (config, provider) = config_from_js(&config).map_err(|e| to_js_error(&e))?;
-        let client = Client::new(config, provider).map_err(|e| to_js_error(&e))?;
+        let (config, js) = config_from_js(&config).map_err(|e| to_js_error(&e))?;
+        let client = Client::from_js(config, js).map_err(|e| to_js_error(&e))?;
         Ok(Consumer {
             inner: Rc::new(Inner {
                 client,

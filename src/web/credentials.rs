@@ -21,9 +21,20 @@ enum Source {
     Cognito {
         pool: String,
         endpoint: String,
+        /// The classic flow for guests: the pool's unauthenticated role, and STS.
+        guest_role: Option<String>,
+        sts: String,
+        /// `credentials.logins`: an object, or a function returning one (or a promise of
+        /// one); empty or absent means signed out.
+        logins: Option<JsValue>,
+        /// A guest's identity id, kept in localStorage across page loads.
         identity: RefCell<Option<String>>,
     },
     Provider(js_sys::Function),
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
 /// Temporary credentials from one source, cached and refreshed.
@@ -38,10 +49,12 @@ pub struct CredentialProvider {
 }
 
 impl CredentialProvider {
-    /// `provider` is the `credentials.provider` function when the source is `Provider`.
+    /// `provider` is the `credentials.provider` function when the source is `Provider`;
+    /// `logins` is `credentials.logins` (an object or a function) for Cognito.
     pub fn new(
         source: &CredentialsSource,
         provider: Option<js_sys::Function>,
+        logins: Option<JsValue>,
         timeout_ms: u32,
     ) -> Result<Rc<Self>, Error> {
         let (source, label) = match source {
@@ -49,10 +62,16 @@ impl CredentialProvider {
             CredentialsSource::Cognito {
                 identity_pool_id,
                 endpoint,
+                guest_role_arn,
+                sts_endpoint,
+                ..
             } => (
                 Source::Cognito {
                     pool: identity_pool_id.clone(),
                     endpoint: endpoint.clone(),
+                    guest_role: guest_role_arn.clone(),
+                    sts: sts_endpoint.clone(),
+                    logins,
                     identity: RefCell::new(None),
                 },
                 format!("Cognito identity pool {identity_pool_id}"),
@@ -163,26 +182,66 @@ impl CredentialProvider {
             Source::Cognito {
                 pool,
                 endpoint,
+                guest_role,
+                sts,
+                logins,
                 identity,
             } => {
-                let known = identity.borrow().clone();
+                let logins = self.current_logins(logins.as_ref()).await?;
+                if !logins.is_empty() {
+                    // Signed in: the enhanced flow, which Cognito does not scope down for
+                    // authenticated identities. GetId with the logins gives the user's own
+                    // identity every time.
+                    let body = self
+                        .cognito_call(core::cognito_get_id(endpoint, pool, &logins))
+                        .await
+                        .map_err(|e| self.explain(e))?;
+                    let id = core::parse_cognito_identity_id(&body, &self.label)?;
+                    let body = self
+                        .cognito_call(core::cognito_get_credentials(endpoint, &id, &logins))
+                        .await
+                        .map_err(|e| self.explain(e))?;
+                    return core::parse_cognito_credentials(&body, &self.label, now_ms());
+                }
+                let Some(role) = guest_role else {
+                    return Err(Error::credentials(
+                        &self.label,
+                        "credentials.logins gave no login (signed out) and there is no credentials.cognitoGuestRoleArn for guests",
+                    ));
+                };
+                // A guest: the classic flow (GetOpenIdToken, then STS), never the enhanced
+                // one, whose guest credentials cannot reach Kinesis.
+                let known = identity
+                    .borrow()
+                    .clone()
+                    .or_else(|| self.stored_identity(pool));
                 let id = match known.clone() {
                     Some(id) => id,
                     None => self.new_identity(endpoint, pool, identity).await?,
                 };
                 let answer = self
-                    .cognito_call(core::cognito_get_credentials(endpoint, &id))
+                    .cognito_call(core::cognito_get_open_id_token(endpoint, &id))
                     .await;
                 let body = match answer {
-                    Err(Error::Credentials { .. }) if known.is_some() => {
-                        // The cached identity may be gone: start over once with a new one.
+                    // The kept identity is gone or forbidden (not a transient failure):
+                    // start over once with a new one.
+                    Err(Error::Service {
+                        code: ServiceErrorCode::ResourceNotFound | ServiceErrorCode::NotAuthorized,
+                        ..
+                    }) if known.is_some() => {
                         let id = self.new_identity(endpoint, pool, identity).await?;
-                        self.cognito_call(core::cognito_get_credentials(endpoint, &id))
-                            .await?
+                        self.cognito_call(core::cognito_get_open_id_token(endpoint, &id))
+                            .await
+                            .map_err(|e| self.explain(e))?
                     }
-                    other => other?,
+                    other => other.map_err(|e| self.explain(e))?,
                 };
-                core::parse_cognito_credentials(&body, &self.label, now_ms())
+                let token = core::parse_cognito_open_id_token(&body, &self.label)?;
+                let req = core::sts_assume_role_with_web_identity(sts, role, &token);
+                let res = send(&req, self.timeout_ms, Cookies::Omit)
+                    .await
+                    .map_err(|e| self.wrap(e))?;
+                core::parse_sts_xml(res.status, &res.body, &self.label, now_ms())
             }
             Source::Provider(f) => {
                 let returned = f.call0(&JsValue::NULL).map_err(|e| self.rejected(&e))?;
@@ -198,7 +257,49 @@ impl CredentialProvider {
         }
     }
 
-    /// A new guest identity from `GetId`, remembered for the next refresh.
+    /// What `credentials.logins` holds now: the object, or what the function returns.
+    async fn current_logins(
+        &self,
+        logins: Option<&JsValue>,
+    ) -> Result<Vec<(String, String)>, Error> {
+        let Some(logins) = logins else {
+            return Ok(Vec::new());
+        };
+        let value = match logins.dyn_ref::<js_sys::Function>() {
+            Some(f) => {
+                let returned = f.call0(&JsValue::NULL).map_err(|e| self.rejected(&e))?;
+                JsFuture::from(js_sys::Promise::resolve(&returned))
+                    .await
+                    .map_err(|e| self.rejected(&e))?
+            }
+            None => logins.clone(),
+        };
+        if value.is_null() || value.is_undefined() {
+            return Ok(Vec::new());
+        }
+        let json = js_sys::JSON::stringify(&value)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
+        let parsed = serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+        crate::config::parse_logins(&parsed)
+            .map_err(|e| Error::credentials(&self.label, e.to_string()))
+    }
+
+    /// A guest identity an earlier page of this origin kept, if storage holds a valid one.
+    fn stored_identity(&self, pool: &str) -> Option<String> {
+        let storage = storage()?;
+        let key = core::identity_storage_key(pool);
+        let id = storage.get_item(&key).ok().flatten()?;
+        if core::is_identity_id(&id) {
+            Some(id)
+        } else {
+            let _ = storage.remove_item(&key);
+            None
+        }
+    }
+
+    /// A new guest identity from `GetId`, remembered for the next refresh and page load.
     async fn new_identity(
         &self,
         endpoint: &str,
@@ -206,34 +307,51 @@ impl CredentialProvider {
         identity: &RefCell<Option<String>>,
     ) -> Result<String, Error> {
         let body = self
-            .cognito_call(core::cognito_get_id(endpoint, pool))
-            .await?;
+            .cognito_call(core::cognito_get_id(endpoint, pool, &[]))
+            .await
+            .map_err(|e| self.explain(e))?;
         let id = core::parse_cognito_identity_id(&body, &self.label)?;
         *identity.borrow_mut() = Some(id.clone());
+        if let Some(storage) = storage() {
+            let _ = storage.set_item(&core::identity_storage_key(pool), &id);
+        }
         Ok(id)
     }
 
-    /// An unsigned Cognito Identity call (the guest flow needs no credentials).
+    /// An unsigned Cognito Identity call: the body of a 200, else the service's error
+    /// (`Error::Service`) or the transport's.
     async fn cognito_call(&self, req: HttpRequest) -> Result<String, Error> {
-        let res = send(&req, self.timeout_ms, Cookies::Omit)
-            .await
-            .map_err(|e| self.wrap(e))?;
+        let res = send(&req, self.timeout_ms, Cookies::Omit).await?;
         if res.status == 200 {
             return Ok(res.body);
         }
-        let e = parse_error(res.status, &res.body, res.error_type.as_deref());
-        let what = match &e {
+        Err(parse_error(
+            res.status,
+            &res.body,
+            res.error_type.as_deref(),
+        ))
+    }
+
+    /// A Cognito step's failure as a credentials error, with what to fix.
+    fn explain(&self, e: Error) -> Error {
+        match e {
             Error::Service {
-                code: ServiceErrorCode::ResourceNotFound,
-                ..
-            } => " (check credentials.cognitoIdentityPoolId)",
-            Error::Service {
-                code: ServiceErrorCode::NotAuthorized,
-                ..
-            } => " (allow unauthenticated identities in the identity pool)",
-            _ => "",
-        };
-        Err(Error::credentials(&self.label, format!("{e}{what}")))
+                code,
+                message,
+                status,
+            } => {
+                let hint = core::identity_hint(code.as_str(), &message);
+                Error::credentials(
+                    &self.label,
+                    format!(
+                        "Cognito answered HTTP {status} {}: {message}{hint}",
+                        code.as_str()
+                    ),
+                )
+            }
+            Error::Credentials { .. } => e,
+            other => self.wrap(other),
+        }
     }
 
     fn wrap(&self, e: Error) -> Error {

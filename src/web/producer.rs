@@ -486,7 +486,7 @@ fn callback(config: &JsValue, key: &str) -> Option<js_sys::Function> {
 impl Producer {
     fn from_config(
         config: Config,
-        provider: Option<js_sys::Function>,
+        js: super::api::JsCredentials,
         callbacks: Callbacks,
     ) -> Result<Producer, Error> {
         let settings = config.settings.clone();
@@ -500,7 +500,7 @@ impl Producer {
         let storage_key = format!("{storage_prefix}{sid}");
         let mut core = Core::new(settings.clone(), sid, seed);
         core.set_page(page_context());
-        let client = Client::new(config, provider)?;
+        let client = Client::from_js(config, js)?;
         // What earlier pages of this origin could not send goes first.
         let (restored, lost) = take_persisted(&storage_prefix);
         core.restore(restored, now_ms());
@@ -548,13 +548,13 @@ impl Producer {
     pub fn start(
         #[wasm_bindgen(unchecked_param_type = "ProducerConfig")] config: JsValue,
     ) -> Result<Producer, JsValue> {
-        let (parsed, provider) = config_from_js(&config).map_err(|e| to_js_error(&e))?;
+        let (parsed, js) = config_from_js(&config).map_err(|e| to_js_error(&e))?;
         let callbacks = Callbacks {
             on_stats: callback(&config, "onStats"),
             on_error: callback(&config, "onError"),
             on_drop: callback(&config, "onDrop"),
         };
-        Producer::from_config(parsed, provider, callbacks).map_err(|e| to_js_error(&e))
+        Producer::from_config(parsed, js, callbacks).map_err(|e| to_js_error(&e))
     }
 
     /// Starts a producer from a script tag's `data-*` attributes (the embed); throws an
@@ -567,7 +567,8 @@ impl Producer {
             .map(|a| (a.name(), a.value()))
             .collect();
         let config = crate::config::from_attributes(&pairs).map_err(|e| to_js_error(&e))?;
-        Producer::from_config(config, None, Callbacks::default()).map_err(|e| to_js_error(&e))
+        Producer::from_config(config, Default::default(), Callbacks::default())
+            .map_err(|e| to_js_error(&e))
     }
 
     /// Records an app event (any JSON-serialisable object) in the same pipeline; returns its

@@ -72,27 +72,46 @@ test('a page with only the script tag puts every captured event in the stream, o
   assert.deepEqual([click.x, click.y], [320, 300]);
 });
 
-test('the template\'s outputs work as script-tag attributes under the README\'s CSP: Cognito guests put records', async () => {
-  // As deployed: data-stream, data-region and data-cognito-identity-pool-id from the stack's
-  // outputs. Locally the endpoints point at the local stack; the attribute names are the same.
-  const page = await env.browser.newPage();
-  await page.goto(embedUrl({
-    stream: 'general_stream', region: 'us-east-1', 'cognito-identity-pool-id': env.stack.info.identityPoolId,
-    endpoint: env.stack.info.kinesisEndpoint, 'cognito-endpoint': env.stack.info.authEndpoint,
+test('the template\'s outputs work as script-tag attributes under the README\'s CSP: Cognito guests put records by the classic flow, one identity per visitor', async () => {
+  // As deployed: data-stream, data-region, data-cognito-identity-pool-id and
+  // data-cognito-guest-role-arn from the stack's outputs. Locally the endpoints point at the
+  // local stack (its Cognito and STS share one origin); the attribute names are the same.
+  const info = env.stack.info;
+  const url = embedUrl({
+    stream: 'general_stream', region: 'us-east-1', 'cognito-identity-pool-id': info.identityPoolId,
+    'cognito-guest-role-arn': info.guestRoleArn,
+    endpoint: info.kinesisEndpoint, 'cognito-endpoint': info.authEndpoint, 'sts-endpoint': info.stsEndpoint,
     // Under the README's Content Security Policy: script-src 'self' 'wasm-unsafe-eval', connect-src the endpoints.
     _csp: '1',
-  }));
-  await page.waitForFunction(() => window.kinesisBrowserProducer);
-  for (let i = 0; i < 20; i++) await page.mouse.move(50 + i * 10, 80);
-  await page.mouse.click(200, 100);
-  const stats = await page.evaluate(() => window.kinesisBrowserProducer.close());
-  const sid = await page.evaluate(() => window.kinesisBrowserProducer.sessionId);
-  await page.close();
-  assert.ok(stats.recordsPut >= 4 && stats.recordsPut === stats.recordsReceived, JSON.stringify(stats));
-  const back = await env.stack.auth.readBack('general_stream');
-  assert.equal(back.records.filter((r) => r.partitionKey === sid).length, stats.recordsPut);
-  const guests = env.stack.frontDoor.log.filter((e) => e.partitionKeys?.includes(sid));
-  assert.ok(guests.length > 0 && guests.every((e) => env.stack.sts.lookup(e.accessKeyId).principal.includes('kinesis-browser-producer-guest')), 'signed with the guest role');
+  });
+  const cognito = env.stack.auth.cognito.counters;
+  const before = { ...cognito };
+  // One visitor: two page loads in one browser profile.
+  const visitor = await env.browser.newContext();
+  const sids = [];
+  for (let load = 0; load < 2; load++) {
+    const page = await visitor.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => window.kinesisBrowserProducer);
+    for (let i = 0; i < 20; i++) await page.mouse.move(50 + i * 10, 80);
+    await page.mouse.click(200, 100);
+    const stats = await page.evaluate(() => window.kinesisBrowserProducer.close());
+    const sid = await page.evaluate(() => window.kinesisBrowserProducer.sessionId);
+    await page.close();
+    assert.ok(stats.recordsPut >= 4 && stats.recordsPut === stats.recordsReceived, JSON.stringify(stats));
+    const back = await env.stack.auth.readBack('general_stream');
+    assert.equal(back.records.filter((r) => r.partitionKey === sid).length, stats.recordsPut);
+    const signed = env.stack.frontDoor.log.filter((e) => e.partitionKeys?.includes(sid));
+    assert.ok(signed.length > 0 && signed.every((e) => e.principal === 'arn:aws:sts::000000000000:assumed-role/kinesis-browser-producer-guest/kinesis-browser-producer'),
+      'signed with the guest role from STS (classic flow), not scoped-down enhanced-flow credentials');
+    sids.push(sid);
+  }
+  await visitor.close();
+  assert.notEqual(sids[0], sids[1], 'two page loads, two sessions');
+  assert.equal(cognito.getId - before.getId, 1, 'one Cognito identity for the visitor across page loads');
+  assert.equal(cognito.getOpenIdToken - before.getOpenIdToken, 2);
+  assert.equal(cognito.assumeRoleWithWebIdentity - before.assumeRoleWithWebIdentity, 2);
+  assert.equal(cognito.getCredentialsForIdentity - before.getCredentialsForIdentity, 0, 'never the enhanced flow for guests');
 });
 
 test('bad script-tag attributes give an error naming the attribute', async () => {
@@ -100,6 +119,8 @@ test('bad script-tag attributes give an error naming the attribute', async () =>
     [{ stream: 'general_stream', region: 'mars', 'credentials-url': '/c' }, 'data-region'],
     [{ stream: 'no spaces allowed', region: 'us-east-1', 'credentials-url': '/c' }, 'data-stream'],
     [{ stream: 'general_stream', region: 'us-east-1' }, 'data-credentials-url'],
+    // A guest pool without its role: at AWS every PutRecords would be AccessDenied.
+    [{ stream: 'general_stream', region: 'us-east-1', 'cognito-identity-pool-id': 'us-east-1:00000000-0000-4000-8000-0000000b0b00' }, 'data-cognito-guest-role-arn'],
     [{ stream: 'general_stream', region: 'us-east-1', 'credentials-url': '/c', 'flush-interval-ms': 'often' }, 'data-flush-interval-ms'],
   ]) {
     const page = await env.browser.newPage();
