@@ -45,8 +45,9 @@ fn field_len(len: usize) -> usize {
     1 + varint_len(len as u64) + len
 }
 
-fn record_len(key_index: usize, data_len: usize) -> usize {
-    1 + varint_len(key_index as u64) + field_len(data_len)
+/// A `Record`: key index, the explicit hash key index (0, one byte) when `hashed`, data.
+fn record_len(key_index: usize, data_len: usize, hashed: bool) -> usize {
+    1 + varint_len(key_index as u64) + 2 * usize::from(hashed) + field_len(data_len)
 }
 
 /// Tracks the encoded size of an aggregated record as records are added, without holding
@@ -56,11 +57,18 @@ pub struct Sizer {
     keys: Vec<String>,
     protobuf_len: usize,
     count: usize,
+    hashed: bool,
 }
 
 impl Sizer {
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty aggregate; with `explicit_hash_key`, every record in it carries that key
+    /// (see [`encode`]).
+    pub fn new(explicit_hash_key: Option<&str>) -> Self {
+        Sizer {
+            protobuf_len: explicit_hash_key.map_or(0, |h| field_len(h.len())),
+            hashed: explicit_hash_key.is_some(),
+            ..Self::default()
+        }
     }
 
     /// Records added so far.
@@ -75,7 +83,10 @@ impl Sizer {
             Some(i) => (i, 0),
             None => (self.keys.len(), field_len(key.len())),
         };
-        OVERHEAD + self.protobuf_len + key_cost + field_len(record_len(index, data_len))
+        OVERHEAD
+            + self.protobuf_len
+            + key_cost
+            + field_len(record_len(index, data_len, self.hashed))
     }
 
     /// The encoded size now.
@@ -92,13 +103,17 @@ impl Sizer {
                 self.keys.len() - 1
             }
         };
-        self.protobuf_len += field_len(record_len(index, data_len));
+        self.protobuf_len += field_len(record_len(index, data_len, self.hashed));
         self.count += 1;
     }
 }
 
-/// The aggregated record holding `records` (partition key, data), in order.
-pub fn encode(records: &[(&str, &[u8])]) -> Vec<u8> {
+/// The aggregated record holding `records` (partition key, data), in order. With
+/// `explicit_hash_key`, every record gets it as its own explicit hash key: put the
+/// aggregate under the same key, and a KCL 2.x consumer finds every sub-record on the
+/// aggregate's shard (it drops an aggregate with a sub-record whose effective hash key lies
+/// outside the shard's range; see tests/stack/kcl.mjs).
+pub fn encode(records: &[(&str, &[u8])], explicit_hash_key: Option<&str>) -> Vec<u8> {
     let mut keys: Vec<&str> = Vec::new();
     let mut indexed = Vec::with_capacity(records.len());
     for (key, data) in records {
@@ -121,11 +136,20 @@ pub fn encode(records: &[(&str, &[u8])]) -> Vec<u8> {
         push_varint(&mut out, key.len() as u64);
         out.extend_from_slice(key.as_bytes());
     }
+    if let Some(h) = explicit_hash_key {
+        out.push(0x12); // field 2: explicit_hash_key_table, length-delimited
+        push_varint(&mut out, h.len() as u64);
+        out.extend_from_slice(h.as_bytes());
+    }
+    let hashed = explicit_hash_key.is_some();
     for (index, data) in indexed {
         out.push(0x1A); // field 3: records, length-delimited
-        push_varint(&mut out, record_len(index, data.len()) as u64);
+        push_varint(&mut out, record_len(index, data.len(), hashed) as u64);
         out.push(0x08); // Record.partition_key_index, varint
         push_varint(&mut out, index as u64);
+        if hashed {
+            out.extend_from_slice(&[0x10, 0]); // Record.explicit_hash_key_index = 0
+        }
         out.push(0x1A); // Record.data, length-delimited
         push_varint(&mut out, data.len() as u64);
         out.extend_from_slice(data);
@@ -179,6 +203,14 @@ fn skip(b: &[u8], pos: &mut usize, wire: u8) -> Result<(), DecodeError> {
 
 /// The (partition key, data) of every record inside an aggregated record, checksum checked.
 pub fn decode(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, DecodeError> {
+    Ok(decode_with_hash_keys(bytes)?
+        .into_iter()
+        .map(|(k, _, d)| (k, d))
+        .collect())
+}
+
+/// (partition key, explicit hash key, data) of every record inside an aggregated record.
+pub fn decode_with_hash_keys(bytes: &[u8]) -> Result<Vec<SubRecord>, DecodeError> {
     if bytes.len() < OVERHEAD || bytes[..4] != MAGIC {
         return Err(DecodeError::NotAggregated);
     }
@@ -186,43 +218,53 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, DecodeError> {
     if md5::digest(body)[..] != bytes[bytes.len() - 16..] {
         return Err(DecodeError::Checksum);
     }
-    let (mut keys, mut records) = (Vec::new(), Vec::new());
+    let text = |b: &[u8]| {
+        String::from_utf8(b.to_vec()).map_err(|_| DecodeError::Malformed("key not UTF-8"))
+    };
+    let (mut keys, mut hash_keys, mut records) = (Vec::new(), Vec::new(), Vec::new());
     let mut pos = 0;
     while pos < body.len() {
         let tag = read_varint(body, &mut pos)?;
         match (tag >> 3, (tag & 7) as u8) {
-            (1, 2) => keys.push(
-                String::from_utf8(read_bytes(body, &mut pos)?.to_vec())
-                    .map_err(|_| DecodeError::Malformed("key not UTF-8"))?,
-            ),
+            (1, 2) => keys.push(text(read_bytes(body, &mut pos)?)?),
+            (2, 2) => hash_keys.push(text(read_bytes(body, &mut pos)?)?),
             (3, 2) => {
                 let rec = read_bytes(body, &mut pos)?;
-                let (mut p, mut index, mut data) = (0, None, None);
+                let (mut p, mut index, mut hash, mut data) = (0, None, None, None);
                 while p < rec.len() {
                     let t = read_varint(rec, &mut p)?;
                     match (t >> 3, (t & 7) as u8) {
                         (1, 0) => index = Some(read_varint(rec, &mut p)? as usize),
+                        (2, 0) => hash = Some(read_varint(rec, &mut p)? as usize),
                         (3, 2) => data = Some(read_bytes(rec, &mut p)?.to_vec()),
                         (_, wire) => skip(rec, &mut p, wire)?,
                     }
                 }
                 records.push((
                     index.ok_or(DecodeError::Malformed("record without key index"))?,
+                    hash,
                     data.ok_or(DecodeError::Malformed("record without data"))?,
                 ));
             }
             (_, wire) => skip(body, &mut pos, wire)?,
         }
     }
+    let out_of_range = DecodeError::Malformed("key index out of range");
     records
         .into_iter()
-        .map(|(i, d)| {
-            keys.get(i)
-                .map(|k| (k.clone(), d))
-                .ok_or(DecodeError::Malformed("key index out of range"))
+        .map(|(i, h, d)| {
+            let key = keys.get(i).ok_or(out_of_range.clone())?.clone();
+            let hash = match h {
+                Some(h) => Some(hash_keys.get(h).ok_or(out_of_range.clone())?.clone()),
+                None => None,
+            };
+            Ok((key, hash, d))
         })
         .collect()
 }
+
+/// A record inside an aggregated record: partition key, explicit hash key, data.
+pub type SubRecord = (String, Option<String>, Vec<u8>);
 
 #[cfg(test)]
 mod tests {
@@ -263,7 +305,8 @@ mod tests {
                     )
                 })
                 .collect();
-            let mut sizer = Sizer::new();
+            let hash_key = (case % 3 == 0).then(|| (rng.next() as u128 * 7).to_string());
+            let mut sizer = Sizer::new(hash_key.as_deref());
             for (k, d) in &records {
                 let predicted = sizer.size_with(k, d.len());
                 sizer.add(k, d.len());
@@ -273,15 +316,21 @@ mod tests {
                 .iter()
                 .map(|(k, d)| (k.as_str(), d.as_slice()))
                 .collect();
-            let bytes = encode(&borrowed);
+            let bytes = encode(&borrowed, hash_key.as_deref());
             assert_eq!(bytes.len(), sizer.size(), "case {case}");
             assert_eq!(decode(&bytes).unwrap(), records, "case {case}");
+            let hashes: Vec<Option<String>> = decode_with_hash_keys(&bytes)
+                .unwrap()
+                .into_iter()
+                .map(|(_, h, _)| h)
+                .collect();
+            assert!(hashes.iter().all(|h| *h == hash_key), "case {case}");
         }
     }
 
     #[test]
     fn corruption_is_detected() {
-        let good = encode(&[("k", b"hello"), ("k", b"world")]);
+        let good = encode(&[("k", b"hello"), ("k", b"world")], None);
         assert_eq!(&good[..4], &MAGIC);
         for i in 4..good.len() {
             let mut bad = good.clone();

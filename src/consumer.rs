@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn records_are_read_and_aggregates_unpacked() {
-        let agg = aggregation::encode(&[("s1", b"one"), ("s2", b"two")]);
+        let agg = aggregation::encode(&[("s1", b"one"), ("s2", b"two")], None);
         let body = json!({"Records": [
             {"SequenceNumber": "1", "PartitionKey": "plain", "Data": base64::encode(b"hello"), "ApproximateArrivalTimestamp": 1795704302.5},
             {"SequenceNumber": "2", "PartitionKey": "s1", "Data": base64::encode(&agg), "ApproximateArrivalTimestamp": 1795704303.0},

@@ -37,6 +37,8 @@ pub struct Buffered {
     pub kind: Option<EventKind>,
     pub data: Vec<u8>,
     pub partition_key: String,
+    /// Routes the record instead of its partition key's hash (given to `record()`).
+    pub explicit_hash_key: Option<String>,
     pub captured_at: EpochMillis,
     pub attempts: u32,
     /// The key orders it (the session's or the app's own key): it is only aggregated with
@@ -82,19 +84,24 @@ struct InFlight {
 }
 
 impl Batch {
-    /// The records of the PutRecords request that carries this batch.
+    /// The records of the PutRecords request that carries this batch. An aggregated record
+    /// goes under its first member's partition key and explicit hash key, which every
+    /// member maps to the same shard with (see `take_batch`).
     pub fn request_records(&self) -> Vec<crate::request::Record<'_>> {
-        self.kinesis_records()
-            .map(|(partition_key, data)| crate::request::Record {
-                data,
-                partition_key,
-                explicit_hash_key: None,
+        self.kinesis
+            .iter()
+            .map(|k| {
+                let first = &self.records[k.members[0]];
+                crate::request::Record {
+                    data: k.aggregated.as_deref().unwrap_or(&first.data),
+                    partition_key: &first.partition_key,
+                    explicit_hash_key: first.explicit_hash_key.as_deref(),
+                }
             })
             .collect()
     }
 
-    /// (partition key, data) of each Kinesis record, in request order. An aggregated record
-    /// goes under its first member's key.
+    /// (partition key, data) of each Kinesis record, in request order.
     pub fn kinesis_records(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.kinesis.iter().map(|k| {
             let first = &self.records[k.members[0]];
@@ -110,9 +117,27 @@ impl Batch {
 struct Group {
     members: Vec<usize>,
     sizer: crate::aggregation::Sizer,
-    outer_key_len: usize,
+    /// Its partition key (the first member's) and explicit hash key.
+    key: String,
+    hash_key: Option<String>,
     /// What it counts against the request's byte cap now.
     bytes: usize,
+}
+
+/// Which records may share an aggregated record. Every member of an aggregate must map to
+/// the aggregate's own shard, or a KCL 2.x consumer drops the whole aggregate (it checks
+/// each sub-record's effective hash key against the shard's hash key range:
+/// awslabs/amazon-kinesis-client `AggregatorUtil.deaggregate`; awslabs/kinesis-aggregation
+/// potential_data_loss.md). The producer cannot know the shard map (its credentials must
+/// not need ListShards), so members share the aggregate's routing exactly instead.
+#[derive(PartialEq)]
+enum GroupKey {
+    /// Records with this explicit hash key: it routes the aggregate and each member.
+    Hash(String),
+    /// Records with this ordering partition key (the session's, or the app's own).
+    Key(String),
+    /// Random keys: a member takes the aggregate's key when it joins.
+    Any,
 }
 
 /// Why a record was dropped instead of put.
@@ -372,6 +397,7 @@ impl Producer {
             kind: Some(sample.kind),
             data,
             partition_key,
+            explicit_hash_key: None,
             captured_at: now,
             attempts: 0,
             ordered,
@@ -391,6 +417,18 @@ impl Producer {
         &mut self,
         data_json: &str,
         partition_key: Option<&str>,
+        now: EpochMillis,
+    ) -> Result<u64, Error> {
+        self.record_app_routed(data_json, partition_key, None, now)
+    }
+
+    /// [`Producer::record_app`] with an explicit hash key (a decimal 128-bit number) that
+    /// routes the record to a shard instead of its partition key's hash.
+    pub fn record_app_routed(
+        &mut self,
+        data_json: &str,
+        partition_key: Option<&str>,
+        explicit_hash_key: Option<&str>,
         now: EpochMillis,
     ) -> Result<u64, Error> {
         let seq = self.next_seq;
@@ -424,6 +462,15 @@ impl Producer {
             }
             None => self.default_key(),
         };
+        if let Some(h) = explicit_hash_key {
+            if !crate::request::is_hash_key(h) {
+                return refuse(
+                    self,
+                    DropReason::Invalid,
+                    format!("explicit hash key {h:?} must be a decimal number from 0 to 2^128-1"),
+                );
+            }
+        }
         let env = Envelope {
             session_id: &self.session_id,
             seq,
@@ -436,6 +483,7 @@ impl Producer {
             kind: None,
             data,
             partition_key,
+            explicit_hash_key: explicit_hash_key.map(str::to_string),
             captured_at: now,
             attempts: 0,
             ordered,
@@ -679,27 +727,32 @@ impl Producer {
     }
 
     /// Takes records from the head of the buffer into Kinesis records, within the request's
-    /// record and byte caps. With aggregation on, records of one ordering key (or records
-    /// with random keys) share aggregated records up to `aggregationMaxBytes` and the maximum
-    /// record size; a Kinesis record of one member goes as a plain record, as in the KPL.
+    /// record and byte caps. With aggregation on, records of one [`GroupKey`] share
+    /// aggregated records up to `aggregationMaxBytes` and the maximum record size; a Kinesis
+    /// record of one member goes as a plain record, as in the KPL.
     fn take_batch(
         &mut self,
         max_records: usize,
         max_bytes: usize,
     ) -> (Vec<Buffered>, Vec<KinesisRecord>) {
-        let s = self.settings.clone();
-        let aggregate_limit = |outer_key_len: usize| {
-            s.aggregation_max_bytes
-                .min(s.max_record_bytes.saturating_sub(outer_key_len))
-        };
+        let s = &self.settings;
+        let (aggregation, aggregation_max, max_record) =
+            (s.aggregation, s.aggregation_max_bytes, s.max_record_bytes);
+        let aggregate_limit =
+            |outer_key_len: usize| aggregation_max.min(max_record.saturating_sub(outer_key_len));
         let mut records: Vec<Buffered> = Vec::new();
         let mut groups: Vec<Group> = Vec::new();
-        // The open group of each ordering key (`None` for random keys).
-        let mut open: Vec<(Option<String>, usize)> = Vec::new();
+        // The open group of each group key.
+        let mut open: Vec<(GroupKey, usize)> = Vec::new();
         let mut bytes = 0usize;
         while let Some(next) = self.buffer.front() {
-            let group_key = next.ordered.then(|| next.partition_key.clone());
-            let open_index = if s.aggregation {
+            let group_key = match (&next.explicit_hash_key, next.ordered) {
+                (Some(h), _) => GroupKey::Hash(h.clone()),
+                (None, true) => GroupKey::Key(next.partition_key.clone()),
+                (None, false) => GroupKey::Any,
+            };
+            let rekey = group_key == GroupKey::Any;
+            let open_index = if aggregation {
                 open.iter().position(|(k, _)| *k == group_key)
             } else {
                 None
@@ -707,9 +760,10 @@ impl Producer {
             // Joining the open group of this key, if it stays within the limits.
             let joined = open_index.and_then(|o| {
                 let g = &groups[open[o].1];
-                let size = g.sizer.size_with(&next.partition_key, next.data.len());
-                let grown = size + g.outer_key_len;
-                (size <= aggregate_limit(g.outer_key_len) && bytes - g.bytes + grown <= max_bytes)
+                let key = if rekey { &g.key } else { &next.partition_key };
+                let size = g.sizer.size_with(key, next.data.len());
+                let grown = size + g.key.len();
+                (size <= aggregate_limit(g.key.len()) && bytes - g.bytes + grown <= max_bytes)
                     .then_some((open[o].1, grown))
             });
             match joined {
@@ -717,7 +771,8 @@ impl Producer {
                     let g = &mut groups[gi];
                     bytes = bytes - g.bytes + grown;
                     g.bytes = grown;
-                    g.sizer.add(&next.partition_key, next.data.len());
+                    let key = if rekey { &g.key } else { &next.partition_key };
+                    g.sizer.add(key, next.data.len());
                     g.members.push(records.len());
                 }
                 None => {
@@ -726,26 +781,33 @@ impl Producer {
                     if full {
                         break;
                     }
-                    let mut sizer = crate::aggregation::Sizer::new();
+                    let mut sizer =
+                        crate::aggregation::Sizer::new(next.explicit_hash_key.as_deref());
                     sizer.add(&next.partition_key, next.data.len());
                     groups.push(Group {
                         members: vec![records.len()],
                         sizer,
-                        outer_key_len: next.partition_key.len(),
+                        key: next.partition_key.clone(),
+                        hash_key: next.explicit_hash_key.clone(),
                         bytes: next.size(),
                     });
                     bytes += next.size();
                     match open_index {
                         Some(o) => open[o].1 = groups.len() - 1,
-                        None if s.aggregation => open.push((group_key, groups.len() - 1)),
+                        None if aggregation => open.push((group_key, groups.len() - 1)),
                         None => {}
                     }
                 }
             }
-            let Some(r) = self.buffer.pop_front() else {
+            let Some(mut r) = self.buffer.pop_front() else {
                 break;
             };
             self.forget(&r);
+            if let (true, Some((gi, _))) = (rekey, joined) {
+                // A random key is only there to spread load: the aggregate's key does that
+                // as well, and keeps the member on the aggregate's shard.
+                r.partition_key.clone_from(&groups[gi].key);
+            }
             records.push(r);
         }
         let kinesis = groups
@@ -762,7 +824,7 @@ impl Producer {
                             )
                         })
                         .collect();
-                    crate::aggregation::encode(&members)
+                    crate::aggregation::encode(&members, g.hash_key.as_deref())
                 });
                 KinesisRecord {
                     members: g.members,
@@ -1242,6 +1304,15 @@ mod tests {
         assert!(keys.iter().all(|k| k.len() == 32));
     }
 
+    /// What KCL 2.x routes a (sub-)record by: its explicit hash key, else the MD5 of its
+    /// partition key as an unsigned 128-bit number (AggregatorUtil.effectiveHashKey).
+    fn effective_hash_key(partition_key: &str, explicit_hash_key: Option<&str>) -> u128 {
+        match explicit_hash_key {
+            Some(h) => h.parse().unwrap(),
+            None => u128::from_be_bytes(crate::md5::digest(partition_key.as_bytes())),
+        }
+    }
+
     fn decode_batch(b: &Batch) -> Vec<(String, Vec<u8>)> {
         b.kinesis_records()
             .flat_map(|(key, data)| match crate::aggregation::decode(data) {
@@ -1378,8 +1449,9 @@ mod tests {
                     0 => Some(format!("app-key-{}", rng.random() % 3)),
                     _ => None,
                 };
+                let hash = (rng.random() % 5 == 0).then(|| (rng.random() % 4).to_string());
                 let body = format!("\"{}\"", "x".repeat(len));
-                if let Ok(seq) = p.record_app(&body, key.as_deref(), 0) {
+                if let Ok(seq) = p.record_app_routed(&body, key.as_deref(), hash.as_deref(), 0) {
                     sent.push(seq);
                 }
             }
@@ -1393,12 +1465,25 @@ mod tests {
                     batch_bytes <= s.max_batch_bytes || b.kinesis.len() == 1,
                     "case {case}: {batch_bytes}"
                 );
-                for (k, (key, data)) in b.kinesis.iter().zip(b.kinesis_records()) {
+                for (k, r) in b.kinesis.iter().zip(b.request_records()) {
+                    let (key, data) = (r.partition_key, r.data);
                     assert!(
                         key.len() + data.len() <= s.max_record_bytes,
                         "case {case}: record too large"
                     );
                     if let Some(agg) = &k.aggregated {
+                        // KCL 2.x keeps an aggregate only if every sub-record's effective
+                        // hash key is on the aggregate's shard: equal keys are, whatever
+                        // the shard map.
+                        let outer = effective_hash_key(key, r.explicit_hash_key);
+                        for (pk, ehk, _) in crate::aggregation::decode_with_hash_keys(agg).unwrap()
+                        {
+                            assert_eq!(
+                                effective_hash_key(&pk, ehk.as_deref()),
+                                outer,
+                                "case {case}: a sub-record routes elsewhere than its aggregate"
+                            );
+                        }
                         assert!(
                             agg.len() <= s.aggregation_max_bytes,
                             "case {case}: aggregate over target"
@@ -1421,8 +1506,11 @@ mod tests {
                     }
                     for &i in &k.members {
                         let r = &b.records[i];
-                        if r.ordered {
-                            out_order.push((r.partition_key.clone(), r.seq));
+                        // Order holds per route: an explicit hash key, else an ordering key.
+                        match (&r.explicit_hash_key, r.ordered) {
+                            (Some(h), _) => out_order.push((format!("#{h}"), r.seq)),
+                            (None, true) => out_order.push((r.partition_key.clone(), r.seq)),
+                            _ => {}
                         }
                     }
                 }

@@ -114,6 +114,13 @@ pub(crate) fn push_stream(out: &mut String, stream: &Stream) {
     }
 }
 
+/// An explicit hash key as the API takes it: the pattern `0|([1-9]\d{0,38})` (no leading
+/// zeros: PutRecordsRequestEntry in the API reference) and at most 2^128-1.
+pub fn is_hash_key(h: &str) -> bool {
+    let digits = !h.is_empty() && h.bytes().all(|c| c.is_ascii_digit());
+    digits && (h == "0" || !h.starts_with('0')) && h.parse::<u128>().is_ok()
+}
+
 /// Checks one record against the API's limits; `max_record_bytes` is the stream's record size.
 pub fn validate_record(index: usize, r: &Record<'_>, max_record_bytes: usize) -> Result<(), Error> {
     let invalid = |message: String| Error::InvalidRecord { index, message };
@@ -130,11 +137,7 @@ pub fn validate_record(index: usize, r: &Record<'_>, max_record_bytes: usize) ->
         )));
     }
     if let Some(h) = r.explicit_hash_key {
-        let in_range = !h.is_empty()
-            && h.bytes().all(|c| c.is_ascii_digit())
-            && h.trim_start_matches('0').len() <= 39
-            && h.parse::<u128>().is_ok();
-        if !in_range {
+        if !is_hash_key(h) {
             return Err(invalid(format!(
                 "explicit hash key {h:?} must be a decimal number from 0 to 2^128-1"
             )));

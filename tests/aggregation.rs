@@ -145,3 +145,138 @@ async fn aws_kinesis_agg_unpacks_every_record_the_browser_aggregated() {
         "{answer}"
     );
 }
+
+/// The key modes a page can use: the session's key, random keys, the app's own keys per
+/// record, explicit hash keys per record.
+#[derive(Clone, Copy, Debug)]
+enum KeyMode {
+    Session,
+    Random,
+    PerRecordKeys,
+    ExplicitHashKeys,
+}
+
+/// A 128-bit hash key spread over the key space, as a decimal string.
+fn spread_hash_key(i: u32) -> String {
+    (u128::MAX / 7 * u128::from(i % 7)).to_string()
+}
+
+#[wasm_bindgen_test]
+async fn a_kcl_consumer_drops_nothing_in_any_key_mode_on_two_and_four_shards() {
+    use kinesis_browser_producer::web::producer::Producer;
+    use wasm_bindgen_futures::JsFuture;
+    const N: u32 = 240;
+    for (stream, shards) in [("general_stream", 2), ("wide_stream", 4)] {
+        for mode in [
+            KeyMode::Session,
+            KeyMode::Random,
+            KeyMode::PerRecordKeys,
+            KeyMode::ExplicitHashKeys,
+        ] {
+            let run = format!("kcl-{:08x}", (js_sys::Math::random() * 4e9) as u32);
+            let partition_key = if matches!(mode, KeyMode::Random) {
+                "random"
+            } else {
+                "session"
+            };
+            let c = json!({"streamName": stream, "region": "us-east-1", "endpoint": KINESIS,
+                           "credentials": {"url": format!("{AUTH}/credentials?stream={stream}")},
+                           "capture": false, "partitionKey": partition_key,
+                           // Small aggregates, so every mode makes many of them in one request.
+                           "aggregationMaxBytes": 2000, "flushIntervalMs": 600000});
+            let producer = Producer::start(common::to_js(&c)).expect("valid config");
+            for i in 0..N {
+                let options = js_sys::Object::new();
+                match mode {
+                    KeyMode::PerRecordKeys => {
+                        js_sys::Reflect::set(
+                            &options,
+                            &"partitionKey".into(),
+                            &format!("{run}-key-{}", i % 9).into(),
+                        )
+                        .unwrap();
+                    }
+                    KeyMode::ExplicitHashKeys => {
+                        js_sys::Reflect::set(
+                            &options,
+                            &"explicitHashKey".into(),
+                            &spread_hash_key(i).into(),
+                        )
+                        .unwrap();
+                    }
+                    _ => {}
+                }
+                producer
+                    .record(common::to_js(&json!({"run": run, "i": i})), Some(options))
+                    .expect("recorded");
+            }
+            let stats = common::from_js(&JsFuture::from(producer.close()).await.unwrap());
+            assert_eq!(stats["recordsPut"], N, "{mode:?} on {stream}: {stats}");
+            assert!(
+                stats["kinesisRecordsPut"].as_u64().unwrap() < u64::from(N) / 4,
+                "{mode:?}: aggregated ({stats})"
+            );
+
+            // Read back per shard, with KCL 2.x's filter applied to every aggregate.
+            let (status, back) = call(
+                "GET",
+                format!("{AUTH}/__stack/readback?stream={stream}&kcl=1"),
+                String::new(),
+            )
+            .await;
+            assert_eq!(status, 200, "{back}");
+            assert_eq!(back["shards"], shards);
+            let ours: Vec<&serde_json::Value> = back["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| {
+                    let data = base64::decode(r["data"].as_str().unwrap()).unwrap();
+                    serde_json::from_slice::<serde_json::Value>(&data)
+                        .is_ok_and(|v| v["data"]["run"] == run.as_str())
+                })
+                .collect();
+            let mut got: Vec<u64> = ours
+                .iter()
+                .map(|r| {
+                    let v: serde_json::Value = serde_json::from_slice(
+                        &base64::decode(r["data"].as_str().unwrap()).unwrap(),
+                    )
+                    .unwrap();
+                    v["data"]["i"].as_u64().unwrap()
+                })
+                .collect();
+            got.sort_unstable();
+            assert_eq!(
+                got,
+                (0..u64::from(N)).collect::<Vec<_>>(),
+                "{mode:?} on {stream}: each record once"
+            );
+            let dropped = ours.iter().filter(|r| r["kclDropped"] == true).count();
+            assert_eq!(
+                dropped, 0,
+                "{mode:?} on {stream}: records a KCL 2.x consumer would drop"
+            );
+            let spread: std::collections::BTreeSet<&str> = ours
+                .iter()
+                .map(|r| r["shardId"].as_str().unwrap())
+                .collect();
+            if !matches!(mode, KeyMode::Session) {
+                assert!(
+                    spread.len() > 1,
+                    "{mode:?} on {stream}: spread over shards ({spread:?})"
+                );
+            }
+            if matches!(mode, KeyMode::ExplicitHashKeys) {
+                // GetRecords does not return a plain record's explicit hash key; sub-records
+                // of aggregates carry theirs inside the aggregate.
+                let inner: Vec<_> = ours.iter().filter(|r| r["aggregated"] == true).collect();
+                assert!(!inner.is_empty());
+                assert!(
+                    inner.iter().all(|r| r["explicitHashKey"].is_string()),
+                    "sub-records carry their explicit hash key"
+                );
+            }
+        }
+    }
+}

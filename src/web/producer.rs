@@ -53,7 +53,8 @@ fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
-/// The JSON persisted for the next page: records as (seq, key, ordered, type, base64 data).
+/// The JSON persisted for the next page: records as (seq, key, explicit hash key, ordered,
+/// type, base64 data).
 fn persist_json(records: &[crate::producer::Buffered], budget: usize, now: u64) -> (String, usize) {
     let mut items = Vec::new();
     let mut used = 64;
@@ -63,7 +64,7 @@ fn persist_json(records: &[crate::producer::Buffered], budget: usize, now: u64) 
             break;
         }
         used += cost;
-        items.push(json!({"s": r.seq, "k": r.partition_key, "o": r.ordered,
+        items.push(json!({"s": r.seq, "k": r.partition_key, "h": r.explicit_hash_key, "o": r.ordered,
                           "t": r.kind.map_or("app", EventKind::as_str), "d": crate::base64::encode(&r.data)}));
     }
     let kept = items.len();
@@ -91,7 +92,9 @@ fn take_persisted(prefix: &str) -> (Vec<crate::producer::Buffered>, u64) {
         lost += v["dropped"].as_u64().unwrap_or(0);
         for r in v["records"].as_array().into_iter().flatten() {
             let data = r["d"].as_str().and_then(crate::base64::decode);
-            let (Some(data), Some(key)) = (data, r["k"].as_str()) else {
+            let hash = r["h"].as_str().map(str::to_string);
+            let hash_ok = hash.as_deref().is_none_or(crate::request::is_hash_key);
+            let (Some(data), Some(key), true) = (data, r["k"].as_str(), hash_ok) else {
                 lost += 1;
                 continue;
             };
@@ -101,6 +104,7 @@ fn take_persisted(prefix: &str) -> (Vec<crate::producer::Buffered>, u64) {
                 kind: r["t"].as_str().and_then(EventKind::parse),
                 data,
                 partition_key: key.to_string(),
+                explicit_hash_key: hash,
                 captured_at: 0,
                 attempts: 0,
                 ordered: r["o"].as_bool().unwrap_or(true),
@@ -578,16 +582,20 @@ impl Producer {
         let json = js_sys::JSON::stringify(&data)
             .ok()
             .and_then(|s| s.as_string());
-        let key = options
-            .as_ref()
-            .and_then(|o| js_sys::Reflect::get(o, &"partitionKey".into()).ok())
-            .and_then(|k| k.as_string());
+        let option = |name: &str| {
+            options
+                .as_ref()
+                .and_then(|o| js_sys::Reflect::get(o, &name.into()).ok())
+                .and_then(|k| k.as_string())
+        };
+        let (key, hash) = (option("partitionKey"), option("explicitHashKey"));
         let result = match json {
-            Some(json) => self
-                .shared
-                .core
-                .borrow_mut()
-                .record_app(&json, key.as_deref(), now_ms()),
+            Some(json) => self.shared.core.borrow_mut().record_app_routed(
+                &json,
+                key.as_deref(),
+                hash.as_deref(),
+                now_ms(),
+            ),
             None => Err(Error::InvalidRecord {
                 index: 0,
                 message: "the record is not JSON-serialisable (undefined or a function)".into(),
