@@ -41,4 +41,4 @@ stack_pid=$!
 trap 'kill $stack_pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do grep -q '^ready' "$log" && break; kill -0 $stack_pid 2>/dev/null || break; sleep 0.1; done
 grep -q '^ready' "$log" || { cat "$log"; echo "the local stack did not start" >&2; exit 1; }
-WASM_BINDGEN_TEST_TIMEOUT=120 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --test web --test producer --test aggregation
+WASM_BINDGEN_TEST_TIMEOUT=120 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --test web --test producer --test aggregation --test skew
