@@ -228,6 +228,27 @@ async fn cognito_guest_records_reach_the_stream_exactly_by_the_classic_flow() {
         gone["getId"].as_u64().unwrap(),
         again["getId"].as_u64().unwrap() + 1
     );
+    // A credential refresh (here: the service said the credentials are expired) keeps the
+    // identity too: a new token and STS call, no GetId.
+    let client = Client::new(Config::from_json(&c, false).unwrap(), None).unwrap();
+    let rec = [Record {
+        data: b"refresh",
+        partition_key: "cognito-refresh",
+        explicit_hash_key: None,
+    }];
+    client.put_records(&rec).await.expect("put");
+    let first = cognito_counters().await;
+    client.credentials.invalidate();
+    client.put_records(&rec).await.expect("put after a refresh");
+    let refreshed = cognito_counters().await;
+    assert_eq!(
+        refreshed["getId"], first["getId"],
+        "the refresh reuses the identity"
+    );
+    assert_eq!(
+        refreshed["assumeRoleWithWebIdentity"].as_u64().unwrap(),
+        first["assumeRoleWithWebIdentity"].as_u64().unwrap() + 1
+    );
     // Storage is untrusted: a value that is no identity id is ignored, not sent.
     storage
         .set_item(&identity_key, "not an identity\"}")

@@ -244,10 +244,12 @@ impl CredentialProvider {
                 core::parse_sts_xml(res.status, &res.body, &self.label, now_ms())
             }
             Source::Provider(f) => {
-                let returned = f.call0(&JsValue::NULL).map_err(|e| self.rejected(&e))?;
+                let returned = f
+                    .call0(&JsValue::NULL)
+                    .map_err(|e| self.rejected("provider", &e))?;
                 let value = JsFuture::from(js_sys::Promise::resolve(&returned))
                     .await
-                    .map_err(|e| self.rejected(&e))?;
+                    .map_err(|e| self.rejected("provider", &e))?;
                 let json = js_sys::JSON::stringify(&value)
                     .ok()
                     .and_then(|s| s.as_string())
@@ -267,10 +269,12 @@ impl CredentialProvider {
         };
         let value = match logins.dyn_ref::<js_sys::Function>() {
             Some(f) => {
-                let returned = f.call0(&JsValue::NULL).map_err(|e| self.rejected(&e))?;
+                let returned = f
+                    .call0(&JsValue::NULL)
+                    .map_err(|e| self.rejected("credentials.logins", &e))?;
                 JsFuture::from(js_sys::Promise::resolve(&returned))
                     .await
-                    .map_err(|e| self.rejected(&e))?
+                    .map_err(|e| self.rejected("credentials.logins", &e))?
             }
             None => logins.clone(),
         };
@@ -358,7 +362,8 @@ impl CredentialProvider {
         Error::credentials(&self.label, e.to_string())
     }
 
-    fn rejected(&self, e: &JsValue) -> Error {
+    /// A JavaScript function of the config (`what`) threw or its promise rejected.
+    fn rejected(&self, what: &str, e: &JsValue) -> Error {
         let message = e
             .dyn_ref::<js_sys::Error>()
             .map(|e| String::from(e.message()))
@@ -366,7 +371,7 @@ impl CredentialProvider {
             .unwrap_or_else(|| "no reason given".into());
         Error::credentials(
             &self.label,
-            format!("the provider function failed: {message}"),
+            format!("the {what} function failed: {message}"),
         )
     }
 }
