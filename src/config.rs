@@ -542,10 +542,13 @@ pub fn parse_logins(v: &Value) -> Result<Vec<(String, String)>, Error> {
         return Err(bad("holds more than 10 logins"));
     }
     obj.iter()
-        .map(|(k, v)| match v {
+        .enumerate()
+        .map(|(i, (k, v))| match v {
             Value::String(t) if !t.is_empty() && !k.is_empty() => Ok((k.clone(), t.clone())),
+            // Named by position: a swapped key and value would put the token in the message.
             _ => Err(bad(&format!(
-                "the login for {k:?} must be a non-empty token string"
+                "login {} must be a provider name with a non-empty token string",
+                i + 1
             ))),
         })
         .collect()
@@ -600,7 +603,8 @@ pub fn parse_credentials(
     let sts_endpoint = opt_string(obj, "stsEndpoint", "credentials.stsEndpoint")?;
     let signed_in = match obj.get("logins") {
         None | Some(Value::Null) => functions.contains(&"logins"),
-        Some(v) => parse_logins(v).map(|_| true)?,
+        // An empty object signs no one in: such a pool needs the guest role.
+        Some(v) => !parse_logins(v)?.is_empty(),
     };
     let provider = match obj.get("provider") {
         None | Some(Value::Null) => provider_is_function,

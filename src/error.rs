@@ -164,7 +164,9 @@ pub fn server_time_from_skew(message: &str) -> Option<crate::time::EpochMillis> 
     let open = message.rfind('(')?;
     let stamp = message[open + 1..].split_whitespace().next()?;
     let b = stamp.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    // ASCII digits only: slicing below must never fall inside a multi-byte character.
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !digits(0..8) || !digits(9..15) {
         return None;
     }
     let iso = format!(
@@ -289,6 +291,15 @@ mod tests {
         );
         assert_eq!(
             server_time_from_skew("The request signature we calculated does not match"),
+            None
+        );
+        // Any bytes, never a panic (a multi-byte character where a digit should be).
+        assert_eq!(
+            server_time_from_skew("Signature expired: (202é12xT123456Z - 5 min.)"),
+            None
+        );
+        assert_eq!(
+            server_time_from_skew("Signature expired: (2026112xT132000Z - 5 min.)"),
             None
         );
         let e = Error::Service {

@@ -37,29 +37,55 @@ fn describe(body: &str) -> String {
 /// from such an echo on is cut, and any word that still looks like a token, a signature or a
 /// credential scope is replaced, so no error, log or stat ever carries them.
 pub fn safe_message(message: &str) -> String {
+    // Case-insensitive: a proxy or another service may word the echo differently.
+    let lower = message.to_ascii_lowercase();
     let cut = [
-        "The Canonical String",
-        "The String-to-Sign",
-        "Authorization=",
-        "Credential=",
+        "the canonical string",
+        "the string-to-sign",
+        "canonical request",
+        "authorization=",
+        "credential=",
+        "x-amz-security-token",
     ]
     .iter()
-    .filter_map(|m| message.find(m))
+    .filter_map(|m| lower.find(m))
     .min()
     .unwrap_or(message.len());
     let kept = message[..cut].trim_end();
     let mut out = String::with_capacity(kept.len());
-    for (i, word) in kept.split([' ', '\n']).enumerate() {
-        if i > 0 {
-            out.push(' ');
+    let mut word = String::new();
+    for c in kept.chars().chain(std::iter::once(' ')) {
+        // Words end at spaces and at what joins a header name or a key to its value.
+        if c.is_whitespace() || matches!(c, ':' | '=' | '\'' | '"' | ',' | ';') {
+            out.push_str(redact_word(&word));
+            word.clear();
+            out.push(if c.is_whitespace() { ' ' } else { c });
+        } else {
+            word.push(c);
         }
-        let hex64 = word.len() >= 64 && word.bytes().filter(u8::is_ascii_hexdigit).count() >= 64;
-        // Session tokens are long base64 words; ARNs, as long, have ':' and stay.
-        let token = word.len() >= 80 && !word.contains(':');
-        let secretish = word.contains("aws4_request") || hex64 || token;
-        out.push_str(if secretish { "[redacted]" } else { word });
     }
+    out.pop();
     out
+}
+
+/// A word that looks like a token, a signature or a credential scope becomes `[redacted]`.
+fn redact_word(word: &str) -> &str {
+    let hex = word.bytes().filter(u8::is_ascii_hexdigit).count();
+    let base64ish = word
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'));
+    // ARN pieces are split at ':' above; path-like pieces of an ARN (role/name) are short.
+    let secret = word.contains("aws4_request")
+        || (word.len() >= 64 && hex >= 64)
+        || (word.len() >= 40 && base64ish && !word.contains("/aws4"));
+    let arn_part = ["assumed-role/", "role/", "stream/"]
+        .iter()
+        .any(|p| word.starts_with(p));
+    if secret && !arn_part {
+        "[redacted]"
+    } else {
+        word
+    }
 }
 
 /// Turns a non-2xx answer into an error: the AWS JSON error if the body is one, else the
@@ -233,7 +259,26 @@ mod tests {
         );
         assert_eq!(
             safe_message(&format!("token {token} was bad")),
-            "token [redacted] was bad"
+            "token [redacted]= was bad"
+        );
+        // Without any of the markers, a token in a header line is still redacted.
+        let bare = format!("Bad request. x-amz-security-Token:{token}");
+        assert!(
+            !safe_message(&bare).contains(&token[..30]),
+            "{}",
+            safe_message(&bare)
+        );
+        let bare = format!("header 'X-Amz-Security-Token': '{token}' refused");
+        assert!(
+            !safe_message(&bare).contains(&token[..30]),
+            "{}",
+            safe_message(&bare)
+        );
+        let proxy = format!("Forbidden by proxy; token={token}; sig={signature}");
+        let cleaned = safe_message(&proxy);
+        assert!(
+            !cleaned.contains(&token[..30]) && !cleaned.contains(&signature),
+            "{cleaned}"
         );
         let denied = "User: arn:aws:sts::000000000000:assumed-role/kinesis-browser-producer-guest/CognitoIdentityCredentials is not authorized to perform: kinesis:PutRecords on resource: arn:aws:kinesis:us-east-1:000000000000:stream/general_stream";
         assert_eq!(
