@@ -251,6 +251,15 @@ impl Settings {
                 ),
             ));
         }
+        if settings.flush_interval_ms >= settings.record_ttl_ms {
+            return Err(Error::config(
+                "flushIntervalMs",
+                format!(
+                    "{} is not below recordTtlMs ({}): records would expire before they are sent",
+                    settings.flush_interval_ms, settings.record_ttl_ms
+                ),
+            ));
+        }
         if settings.max_buffered_bytes < settings.max_record_bytes {
             return Err(Error::config(
                 "maxBufferedBytes",
@@ -842,6 +851,46 @@ fn attribute_of(key: &str) -> Option<&'static str> {
     ATTRIBUTES.iter().find(|(_, k)| *k == key).map(|(a, _)| *a)
 }
 
+/// Edit distance (insertions, deletions, substitutions) between two short ASCII names.
+fn distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The attribute of ours that an unknown `data-*` attribute looks like a typo of: close in
+/// spelling, or sharing the first word of one of ours (`data-cognito-pool-id`).
+fn looks_like_ours(name: &str) -> Option<&'static str> {
+    let first = |n: &str| {
+        n.trim_start_matches("data-")
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    ATTRIBUTES
+        .iter()
+        .map(|(a, _)| *a)
+        .min_by_key(|a| distance(a, name))
+        .filter(|a| distance(a, name) <= 3)
+        .or_else(|| {
+            let word = first(name);
+            ATTRIBUTES
+                .iter()
+                .map(|(a, _)| *a)
+                .find(|a| first(a) == word && word.len() > 3)
+        })
+}
+
 /// Builds and checks a config from a script tag's `data-*` attributes; errors name the
 /// attribute (`data-region`, ...), not the config key.
 pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
@@ -851,17 +900,19 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
         if !name.starts_with("data-") {
             continue;
         }
-        let key = ATTRIBUTES
-            .iter()
-            .find(|(a, _)| a == name)
-            .map(|(_, k)| *k)
-            .ok_or_else(|| {
-                let known: Vec<&str> = ATTRIBUTES.iter().map(|(a, _)| *a).collect();
-                Error::config(
-                    name,
-                    format!("unknown attribute; allowed: {}", known.join(", ")),
-                )
-            })?;
+        let Some(key) = ATTRIBUTES.iter().find(|(a, _)| a == name).map(|(_, k)| *k) else {
+            // Frameworks and other tools add their own (data-turbo-track, data-v-1a2b,
+            // data-testid, data-cfasync): those are not ours to refuse. A typo of ours is.
+            match looks_like_ours(name) {
+                Some(ours) => {
+                    return Err(Error::config(
+                        name,
+                        format!("unknown attribute; did you mean {ours}?"),
+                    ))
+                }
+                None => continue,
+            }
+        };
         let numeric = key.ends_with("Ms")
             || key.ends_with("Bytes")
             || key.starts_with("max")
@@ -1195,8 +1246,34 @@ mod tests {
             ("data-credentials-url", "/credentials"),
             ("data-flush-interval-ms", "250"),
             ("data-capture", "click, wheel"),
+            // What frameworks and tools add to script tags: not ours, not refused.
+            ("data-turbo-track", "reload"),
+            ("data-v-1a2b3c4d", ""),
+            ("data-testid", "tag"),
+            ("data-cfasync", "false"),
+            ("data-astro-cid-x7", ""),
+            ("data-nscript", "afterInteractive"),
         ]))
         .unwrap();
+        // A typo of ours still stops the embed, saying which one was meant.
+        for (typo, meant) in [
+            ("data-partitionkey", "data-partition-key"),
+            ("data-stream-name", "data-stream"),
+            ("data-cognito-pool-id", "data-cognito-identity-pool-id"),
+            ("data-flush-interval", "data-flush-interval-ms"),
+        ] {
+            let e = from_attributes(&attrs(&[
+                ("data-stream", "s"),
+                ("data-region", "us-east-1"),
+                ("data-credentials-url", "/c"),
+                (typo, "x"),
+            ]))
+            .unwrap_err();
+            assert!(
+                matches!(&e, Error::Config { key, message } if key == typo && message.contains(meant)),
+                "{typo}: {e}"
+            );
+        }
         assert_eq!(c.stream, Stream::Name("general_stream".into()));
         assert_eq!(c.credentials, CredentialsSource::Url("/credentials".into()));
         assert_eq!(c.settings.flush_interval_ms, 250);

@@ -543,6 +543,22 @@ impl CredentialsCache {
         }
     }
 
+    /// The held credentials if they can still sign at `now`, and whether they are fresh (no
+    /// refresh due).
+    pub fn current(&self, now: EpochMillis) -> Option<(&Credentials, bool)> {
+        match &self.current {
+            Some((c, refresh_at, expires)) if now + MIN_REMAINING_MS < *expires => {
+                Some((c, now < *refresh_at))
+            }
+            _ => None,
+        }
+    }
+
+    /// When the held credentials are due for a refresh (server time), if any are held.
+    pub fn refresh_at(&self) -> Option<EpochMillis> {
+        self.current.as_ref().map(|(_, at, _)| *at)
+    }
+
     /// Forgets the credentials (the service said they are expired or unknown).
     pub fn invalidate(&mut self) {
         self.current = None;

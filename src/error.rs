@@ -28,6 +28,8 @@ pub enum Error {
     Timeout { endpoint: String, after_ms: u32 },
     /// The request could not be signed (bad header value, unusable URL).
     Signing { message: String },
+    /// localStorage refused a write, or held entries that could not be read.
+    Storage { message: String },
 }
 
 impl Error {
@@ -42,6 +44,7 @@ impl Error {
             Error::Network { .. } => "NetworkError",
             Error::Timeout { .. } => "TimeoutError",
             Error::Signing { .. } => "SigningError",
+            Error::Storage { .. } => "StorageError",
         }
     }
 
@@ -64,8 +67,17 @@ impl Error {
                 code,
                 message,
                 status,
-            } => code.is_retryable() || *status >= 500 || is_clock_skew(message),
-            Error::Config { .. } | Error::InvalidRecord { .. } | Error::Signing { .. } => false,
+            } => {
+                code.is_retryable()
+                    || *status >= 500
+                    || *status == 408
+                    || *status == 429
+                    || is_clock_skew(message)
+            }
+            Error::Config { .. }
+            | Error::InvalidRecord { .. }
+            | Error::Signing { .. }
+            | Error::Storage { .. } => false,
         }
     }
 
@@ -116,6 +128,7 @@ impl fmt::Display for Error {
                 )
             }
             Error::Signing { message } => write!(f, "cannot sign the request: {message}"),
+            Error::Storage { message } => write!(f, "storage: {message}"),
         }
     }
 }
@@ -146,6 +159,8 @@ pub enum ServiceErrorCode {
     ServiceUnavailable,
     NotAuthorized,
     TooManyRequests,
+    Throttling,
+    RequestTimeout,
     /// An unlisted `__type`, or an HTTP status with no JSON error body (`HTTP <status>`).
     Other(String),
 }
@@ -209,6 +224,8 @@ impl ServiceErrorCode {
                 | Self::InternalFailure
                 | Self::ServiceUnavailable
                 | Self::TooManyRequests
+                | Self::Throttling
+                | Self::RequestTimeout
                 | Self::ExpiredToken
                 | Self::UnrecognizedClient
         )
@@ -241,6 +258,8 @@ impl ServiceErrorCode {
             "ServiceUnavailable" | "ServiceUnavailableException" => Self::ServiceUnavailable,
             "NotAuthorizedException" => Self::NotAuthorized,
             "TooManyRequestsException" => Self::TooManyRequests,
+            "ThrottlingException" | "Throttling" => Self::Throttling,
+            "RequestTimeout" | "RequestTimeoutException" => Self::RequestTimeout,
             other => Self::Other(other.to_string()),
         }
     }
@@ -268,6 +287,8 @@ impl ServiceErrorCode {
             Self::ServiceUnavailable => "ServiceUnavailable",
             Self::NotAuthorized => "NotAuthorizedException",
             Self::TooManyRequests => "TooManyRequestsException",
+            Self::Throttling => "ThrottlingException",
+            Self::RequestTimeout => "RequestTimeoutException",
             Self::Other(s) => s,
         }
     }

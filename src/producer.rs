@@ -15,6 +15,7 @@ use crate::capture::{
 };
 use crate::config::{PartitionKeyMode, Settings};
 use crate::error::Error;
+use crate::io::Now;
 use crate::response::{PutRecordsOutput, RecordResult};
 use crate::time::EpochMillis;
 use std::collections::{BTreeMap, VecDeque};
@@ -24,6 +25,8 @@ const BACKOFF_BASE_MS: u64 = 100;
 const BACKOFF_CAP_MS: u64 = 5_000;
 /// How long kept rejected records wait before they are tried again (`rejectedRecords: "keep"`).
 const KEPT_REJECTED_RETRY_MS: u64 = 60_000;
+/// A `Retry-After` is honoured up to this long (a wrong header must not stall the page).
+const RETRY_AFTER_CAP_MS: u64 = 5 * 60_000;
 
 /// One record waiting to be put.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +243,10 @@ pub struct Stats {
     pub records_restored: u64,
     pub request_latency_ms: Timing,
     pub buffering_time_ms: Timing,
+    /// Writes to localStorage it refused (over its quota).
+    pub storage_write_failures: u64,
+    /// Stored entries of earlier pages that were not readable.
+    pub storage_entries_corrupt: u64,
 }
 
 impl Stats {
@@ -268,6 +275,9 @@ pub struct Producer {
     flush_upto: u64,
     not_before: EpochMillis,
     failures: u32,
+    /// After a 413 (request too large): at most this many Kinesis records per request,
+    /// halved on each 413, lifted on a success.
+    split_cap: Option<usize>,
     closed: bool,
     stats: Stats,
     drops: Vec<DropReport>,
@@ -293,6 +303,7 @@ impl Producer {
             flush_upto: 0,
             not_before: 0,
             failures: 0,
+            split_cap: None,
             closed: false,
             stats: Stats::default(),
             drops: Vec::new(),
@@ -364,30 +375,32 @@ impl Producer {
 
     /// A mouse event at `now`. Moves go through the coalescer; another kind first lets a
     /// pending move out, so records keep the order the events happened in.
-    pub fn handle_mouse(&mut self, sample: MouseSample, now: EpochMillis) {
+    pub fn handle_mouse(&mut self, sample: MouseSample, now: impl Into<Now>) {
+        let now = now.into();
         if self.closed {
             return;
         }
         if sample.kind == EventKind::MouseMove {
-            if let Some((s, t)) = self.coalescer.handle_move(sample, now) {
+            if let Some((s, t)) = self.coalescer.handle_move(sample, now.mono) {
                 self.push_mouse(s, t, now);
             }
         } else {
             if let Some((s, t)) = self.coalescer.take_pending() {
                 self.push_mouse(s, t, now);
             }
-            self.push_mouse(sample, now, now);
+            self.push_mouse(sample, now.mono, now);
         }
         self.stats.mousemove_coalesced = self.coalescer.coalesced();
     }
 
-    fn push_mouse(&mut self, sample: MouseSample, at: EpochMillis, now: EpochMillis) {
+    /// A move that happened at `at` (monotonic) goes in with its own wall-clock time.
+    fn push_mouse(&mut self, sample: MouseSample, at: u64, now: Now) {
         let seq = self.next_seq;
         self.next_seq += 1;
         let env = Envelope {
             session_id: &self.session_id,
             seq,
-            time: at,
+            time: now.wall.saturating_sub(now.mono.saturating_sub(at)),
             page: &self.page,
         };
         let data = encode_mouse(&env, &sample).into_bytes();
@@ -398,7 +411,7 @@ impl Producer {
             data,
             partition_key,
             explicit_hash_key: None,
-            captured_at: now,
+            captured_at: now.mono,
             attempts: 0,
             ordered,
             order: 0,
@@ -417,7 +430,7 @@ impl Producer {
         &mut self,
         data_json: &str,
         partition_key: Option<&str>,
-        now: EpochMillis,
+        now: impl Into<Now>,
     ) -> Result<u64, Error> {
         self.record_app_routed(data_json, partition_key, None, now)
     }
@@ -429,8 +442,9 @@ impl Producer {
         data_json: &str,
         partition_key: Option<&str>,
         explicit_hash_key: Option<&str>,
-        now: EpochMillis,
+        now: impl Into<Now>,
     ) -> Result<u64, Error> {
+        let now = now.into();
         let seq = self.next_seq;
         self.next_seq += 1;
         self.stats.records_received += 1;
@@ -474,7 +488,7 @@ impl Producer {
         let env = Envelope {
             session_id: &self.session_id,
             seq,
-            time: now,
+            time: now.wall,
             page: &self.page,
         };
         let data = encode_app(&env, data_json).into_bytes();
@@ -484,7 +498,7 @@ impl Producer {
             data,
             partition_key,
             explicit_hash_key: explicit_hash_key.map(str::to_string),
-            captured_at: now,
+            captured_at: now.mono,
             attempts: 0,
             ordered,
             order: 0,
@@ -561,17 +575,18 @@ impl Producer {
 
     /// Asks for everything recorded so far to be sent now; returns the watermark for
     /// [`Producer::is_flushed`].
-    pub fn flush(&mut self, now: EpochMillis) -> u64 {
+    pub fn flush(&mut self, now: impl Into<Now>) -> u64 {
+        let now = now.into();
         if let Some((s, t)) = self.coalescer.take_pending() {
             self.push_mouse(s, t, now);
         }
         self.flush_upto = self.next_order;
-        self.not_before = self.not_before.min(now);
+        self.not_before = self.not_before.min(now.mono);
         self.next_order
     }
 
     /// Stops taking records and flushes what is buffered.
-    pub fn close(&mut self, now: EpochMillis) -> u64 {
+    pub fn close(&mut self, now: impl Into<Now>) -> u64 {
         let upto = self.flush(now);
         self.closed = true;
         upto
@@ -589,11 +604,17 @@ impl Producer {
 
     /// When the shell should call `handle_timeout` and `poll_batch` next.
     pub fn poll_timeout(&self) -> Option<EpochMillis> {
+        self.poll_timeout_sending(true)
+    }
+
+    /// [`Producer::poll_timeout`]; with `can_send` false (no credentials yet) only the
+    /// coalescer and expiry count, so a due batch that cannot go does not spin a timer.
+    pub fn poll_timeout_sending(&self, can_send: bool) -> Option<EpochMillis> {
         let mut next = self.coalescer.poll_timeout();
         let mut at = |t: EpochMillis| next = Some(next.map_or(t, |n: EpochMillis| n.min(t)));
         if let Some(oldest) = self.buffer.front() {
             at(oldest.captured_at + self.settings.record_ttl_ms);
-            if self.in_flight.is_empty() {
+            if self.in_flight.is_empty() && can_send {
                 let due = if self.batch_full() || self.flush_upto > oldest.order || self.closed {
                     0
                 } else {
@@ -611,8 +632,9 @@ impl Producer {
     }
 
     /// Lets a due mousemove out and drops records past their time to live.
-    pub fn handle_timeout(&mut self, now: EpochMillis) {
-        if let Some((s, t)) = self.coalescer.handle_timeout(now) {
+    pub fn handle_timeout(&mut self, now: impl Into<Now>) {
+        let now = now.into();
+        if let Some((s, t)) = self.coalescer.handle_timeout(now.mono) {
             self.push_mouse(s, t, now);
         }
         // The head holds the oldest records (retries go back to the head), so expiry only
@@ -621,7 +643,7 @@ impl Producer {
         while self
             .buffer
             .front()
-            .is_some_and(|r| now >= r.captured_at + ttl)
+            .is_some_and(|r| now.mono >= r.captured_at + ttl)
         {
             if let Some(r) = self.buffer.pop_front() {
                 self.forget(&r);
@@ -632,23 +654,31 @@ impl Producer {
 
     /// A batch to send now, if a trigger fires: a full batch (records or bytes), the oldest
     /// record's wait reaching `flushIntervalMs`, `flush()`, or `close()`. One at a time.
-    pub fn poll_batch(&mut self, now: EpochMillis) -> Option<Batch> {
+    pub fn poll_batch(&mut self, now: impl Into<Now>) -> Option<Batch> {
+        self.poll_batch_forced(now, false)
+    }
+
+    /// [`Producer::poll_batch`]; with `force`, what is buffered is due now whatever the
+    /// triggers (backoff still holds).
+    pub fn poll_batch_forced(&mut self, now: impl Into<Now>, force: bool) -> Option<Batch> {
+        let now = now.into().mono;
         if !self.in_flight.is_empty() || now < self.not_before {
             return None;
         }
         let oldest = self.buffer.front()?;
         let waited = oldest.captured_at;
-        let due = self.batch_full()
+        let due = force
+            || self.batch_full()
             || self.flush_upto > oldest.order
             || self.closed
             || now >= waited + self.settings.flush_interval_ms;
         if !due {
             return None;
         }
-        let (records, kinesis) = self.take_batch(
-            self.settings.max_batch_records,
-            self.settings.max_batch_bytes,
-        );
+        let max_records = self.split_cap.map_or(self.settings.max_batch_records, |c| {
+            c.min(self.settings.max_batch_records)
+        });
+        let (records, kinesis) = self.take_batch(max_records, self.settings.max_batch_bytes);
         self.stats.buffering_time_ms.add(now.saturating_sub(waited));
         Some(self.start(records, kinesis, now))
     }
@@ -680,21 +710,56 @@ impl Producer {
     /// request in flight. Give its outcome to `handle_result` if the page lives on.
     pub fn take_keepalive_batch(
         &mut self,
-        now: EpochMillis,
+        now: impl Into<Now>,
         max_payload_bytes: usize,
     ) -> Option<Batch> {
+        let now = now.into();
         if let Some((s, t)) = self.coalescer.take_pending() {
             self.push_mouse(s, t, now);
         }
         self.buffer.front()?;
         let (records, kinesis) =
             self.take_batch(self.settings.max_batch_records, max_payload_bytes);
-        Some(self.start(records, kinesis, now))
+        Some(self.start(records, kinesis, now.mono))
+    }
+
+    /// Gives a batch back untried: its records return to the head, in their order, as if
+    /// never taken (a keepalive batch over its budget, a request that could not be built).
+    pub fn give_back(&mut self, batch: Batch) {
+        self.in_flight.retain(|f| f.id != batch.id);
+        for r in batch.records.into_iter().rev() {
+            self.remember(&r);
+            self.buffer.push_front(r);
+        }
+    }
+
+    /// The service refused a request as too large (413): the batch goes back and later
+    /// requests carry half as many Kinesis records. Returns false (nothing given back) when
+    /// it held one Kinesis record only: that one cannot be split.
+    pub fn split_after_too_large(&mut self, batch: Batch) -> bool {
+        let n = batch.kinesis.len();
+        if n <= 1 {
+            return false;
+        }
+        self.split_cap = Some((n / 2).max(1));
+        self.give_back(batch);
+        true
+    }
+
+    /// Whether any record waits in the buffer.
+    pub fn has_buffered(&self) -> bool {
+        !self.buffer.is_empty()
+    }
+
+    /// Whether a batch is out.
+    pub fn is_sending(&self) -> bool {
+        !self.in_flight.is_empty()
     }
 
     /// Every record not yet confirmed put (buffered or in flight), oldest first: what a page
     /// going away must persist so that nothing is lost.
-    pub fn unload_snapshot(&mut self, now: EpochMillis) -> Vec<Buffered> {
+    pub fn unload_snapshot(&mut self, now: impl Into<Now>) -> Vec<Buffered> {
+        let now = now.into();
         if let Some((s, t)) = self.coalescer.take_pending() {
             self.push_mouse(s, t, now);
         }
@@ -708,6 +773,13 @@ impl Producer {
         all
     }
 
+    /// A record of an earlier page that storage held but that cannot be sent (unreadable,
+    /// too old, too large): counted as received and dropped, reported.
+    pub fn restore_dropped(&mut self, reason: DropReason, kind: &'static str) {
+        self.stats.records_received += 1;
+        self.report_drop(reason, kind, 1, None);
+    }
+
     /// Records an earlier page could not persist: counted as received and dropped, reported.
     pub fn restore_lost(&mut self, count: u64) {
         self.stats.records_received += count;
@@ -716,9 +788,10 @@ impl Producer {
 
     /// Records persisted by an earlier page of this origin: they go first, keep their own
     /// session id and sequence number (both are inside their data), and count as received.
-    pub fn restore(&mut self, records: Vec<Buffered>, now: EpochMillis) {
+    /// `captured_at` of each record is its capture time on the monotonic clock (earlier
+    /// than any of this page's), so it keeps its time to live.
+    pub fn restore(&mut self, records: Vec<Buffered>) {
         for mut r in records {
-            r.captured_at = now;
             r.attempts = 0;
             self.stats.records_received += 1;
             self.stats.records_restored += 1;
@@ -841,8 +914,21 @@ impl Producer {
         &mut self,
         batch: Batch,
         result: Result<PutRecordsOutput, Error>,
-        now: EpochMillis,
+        now: impl Into<Now>,
     ) {
+        self.handle_result_after(batch, result, None, now)
+    }
+
+    /// [`Producer::handle_result`] with the service's `Retry-After` (milliseconds): no
+    /// retry goes before it.
+    pub fn handle_result_after(
+        &mut self,
+        batch: Batch,
+        result: Result<PutRecordsOutput, Error>,
+        retry_after_ms: Option<u64>,
+        now: impl Into<Now>,
+    ) {
+        let now = now.into().mono;
         self.in_flight.retain(|f| f.id != batch.id);
         self.stats.put_records_requests += 1;
         self.stats
@@ -928,11 +1014,15 @@ impl Producer {
         retry.sort_by_key(|r| r.order);
         if retry.is_empty() {
             self.failures = 0;
+            self.split_cap = None;
             self.not_before = now;
         } else {
             self.failures = (self.failures + 1).min(20);
             let ceiling = (BACKOFF_BASE_MS << self.failures.min(16)).min(BACKOFF_CAP_MS);
             self.not_before = now + self.random() % (ceiling + 1);
+            if let Some(after) = retry_after_ms {
+                self.not_before = self.not_before.max(now + after.min(RETRY_AFTER_CAP_MS));
+            }
             if kept {
                 self.not_before = now + KEPT_REJECTED_RETRY_MS;
             }
@@ -1596,7 +1686,7 @@ mod tests {
 
         // The next page restores them: sent first, with their own session id and seq.
         let mut next = Producer::new(settings(), "new-session".into(), 8);
-        next.restore(snapshot, 10_000);
+        next.restore(snapshot);
         next.record_app("{}", None, 10_000).unwrap();
         next.flush(10_000);
         let b = next.poll_batch(10_000).unwrap();

@@ -18,13 +18,39 @@ pub const MAX_PARTITION_KEY_CHARS: usize = 256;
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// An HTTP request ready to be signed and sent; `url` is absolute.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     pub method: &'static str,
     pub url: String,
     /// Lower-case names; the signer appends `x-amz-date`, `x-amz-security-token`, `authorization`.
     pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+/// Never a secret: signer headers are shown by name only, the body by its length (it may
+/// hold a login token or a web identity token).
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| match n.as_str() {
+                "content-type" | "x-amz-target" | "x-amz-date" | "accept" => {
+                    (n.as_str(), v.as_str())
+                }
+                _ => (n.as_str(), "[redacted]"),
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field(
+                "url",
+                &self.url.split(['?', '#']).next().unwrap_or_default(),
+            )
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 impl HttpRequest {

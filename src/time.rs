@@ -28,6 +28,56 @@ pub fn offset(now: EpochMillis, offset_ms: i64) -> EpochMillis {
     }
 }
 
+/// How far the page's clock may be taken to be off: a learned offset is clamped to this, so
+/// no answer, however wrong, can move the clock without bound.
+pub const MAX_CLOCK_OFFSET_MS: i64 = 24 * 60 * 60 * 1000;
+/// A `Date` this far from the page's clock is taken as the page's clock being off (the AWS
+/// SDKs flag skew at 4 minutes; AWS refuses signatures 5 minutes off).
+pub const SKEW_THRESHOLD_MS: i64 = 4 * 60 * 1000;
+
+/// The server's clock as the page has learned it: the page's wall clock plus an offset
+/// learned from a `Date` header or a "Signature expired" message. Used to sign and to judge
+/// credential expiry, which AWS states in its own time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Clock {
+    offset_ms: i64,
+}
+
+impl Clock {
+    /// The server's time when the page's wall clock reads `wall`.
+    pub fn server(&self, wall: EpochMillis) -> EpochMillis {
+        offset(wall, self.offset_ms)
+    }
+
+    /// The learned offset (server minus page), in milliseconds.
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms
+    }
+
+    /// Learns that the server's clock read `server` when the page's read `wall`, clamped to
+    /// [`MAX_CLOCK_OFFSET_MS`].
+    pub fn learn(&mut self, server: EpochMillis, wall: EpochMillis) {
+        let diff = server as i128 - wall as i128;
+        let max = MAX_CLOCK_OFFSET_MS as i128;
+        self.offset_ms = diff.clamp(-max, max) as i64;
+    }
+
+    /// Learns from an answer's `Date` header when it is [`SKEW_THRESHOLD_MS`] or more from
+    /// the current estimate (a second-resolution header would only add noise otherwise).
+    /// Returns whether the offset changed.
+    pub fn learn_from_date(&mut self, date: Option<&str>, wall: EpochMillis) -> bool {
+        let Some(server) = date.and_then(parse_http_date) else {
+            return false;
+        };
+        let off = (server as i128 - self.server(wall) as i128).unsigned_abs();
+        if off < SKEW_THRESHOLD_MS as u128 {
+            return false;
+        }
+        self.learn(server, wall);
+        true
+    }
+}
+
 /// Days from 1970-01-01 to a civil date (proleptic Gregorian), after H. Hinnant.
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -119,6 +169,28 @@ pub fn parse_http_date(s: &str) -> Option<EpochMillis> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_learns_from_date_and_is_clamped() {
+        let wall = 1_795_704_302_000; // 2026-11-26T14:45:02Z
+        let mut c = Clock::default();
+        assert!(
+            !c.learn_from_date(Some("Thu, 26 Nov 2026 14:46:00 GMT"), wall),
+            "58 s: noise"
+        );
+        assert!(
+            c.learn_from_date(Some("Thu, 26 Nov 2026 16:45:02 GMT"), wall),
+            "2 h ahead"
+        );
+        assert_eq!(c.offset_ms(), 2 * 3_600_000);
+        assert_eq!(c.server(wall), wall + 2 * 3_600_000);
+        assert!(!c.learn_from_date(Some("garbage"), wall));
+        c.learn(wall + 10 * 86_400_000, wall);
+        assert_eq!(c.offset_ms(), MAX_CLOCK_OFFSET_MS, "clamped");
+        c.learn(0, u64::MAX);
+        assert_eq!(c.offset_ms(), -MAX_CLOCK_OFFSET_MS);
+        assert_eq!(Clock::default().server(5), 5);
+    }
 
     #[test]
     fn parses_sts_expirations() {

@@ -183,7 +183,7 @@ async fn a_kcl_consumer_drops_nothing_in_any_key_mode_on_two_and_four_shards() {
                            "credentials": {"url": format!("{AUTH}/credentials?stream={stream}")},
                            "capture": false, "partitionKey": partition_key,
                            // Small aggregates, so every mode makes many of them in one request.
-                           "aggregationMaxBytes": 2000, "flushIntervalMs": 600000});
+                           "aggregationMaxBytes": 2000, "flushIntervalMs": 600000, "recordTtlMs": 900000});
             let producer = Producer::start(common::to_js(&c)).expect("valid config");
             for i in 0..N {
                 let options = js_sys::Object::new();

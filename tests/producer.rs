@@ -105,7 +105,7 @@ fn stats(p: &Producer) -> Value {
 #[wasm_bindgen_test]
 async fn full_batches_go_at_500_records_without_waiting() {
     let key = format!("count-{}", run_id());
-    let p = start(json!({"flushIntervalMs": 600000}));
+    let p = start(json!({"flushIntervalMs": 600000, "recordTtlMs": 900000}));
     for i in 0..1200 {
         p.record(to_js(&json!({"i": i})), opts(&key)).unwrap();
     }
@@ -127,8 +127,9 @@ async fn full_batches_go_at_500_records_without_waiting() {
 #[wasm_bindgen_test]
 async fn requests_stay_under_the_byte_cap() {
     let key = format!("bytes-{}", run_id());
-    let p =
-        start(json!({"flushIntervalMs": 600000, "maxBatchBytes": 10000, "maxRecordBytes": 10000}));
+    let p = start(
+        json!({"flushIntervalMs": 600000, "recordTtlMs": 900000, "maxBatchBytes": 10000, "maxRecordBytes": 10000}),
+    );
     let filler = "x".repeat(3000);
     for i in 0..10 {
         p.record(to_js(&json!({"i": i, "filler": filler})), opts(&key))
@@ -162,7 +163,7 @@ async fn the_interval_flushes_what_waits_flush_and_close_send_at_once() {
     );
 
     let key = format!("flush-{}", run_id());
-    let p = start(json!({"flushIntervalMs": 600000}));
+    let p = start(json!({"flushIntervalMs": 600000, "recordTtlMs": 900000}));
     for i in 0..3 {
         p.record(to_js(&json!({"i": i})), opts(&key)).unwrap();
     }
@@ -171,7 +172,7 @@ async fn the_interval_flushes_what_waits_flush_and_close_send_at_once() {
     assert_eq!(records_per_request(&key).await, vec![3]);
 
     let key = format!("close-{}", run_id());
-    let p = start(json!({"flushIntervalMs": 600000}));
+    let p = start(json!({"flushIntervalMs": 600000, "recordTtlMs": 900000}));
     for i in 0..4 {
         p.record(to_js(&json!({"i": i})), opts(&key)).unwrap();
     }

@@ -53,7 +53,7 @@ async fn learns(offset_ms: i64, key: &str) -> i64 {
         matches!(&first, Error::Service { message, .. } if message.contains(if offset_ms > 0 { "Signature expired" } else { "not yet current" })),
         "{first}"
     );
-    let learned = client.clock_offset_ms.get();
+    let learned = client.clock_offset_ms();
     assert!(
         (learned - offset_ms).abs() < 5_000,
         "learned {learned} ms for a server {offset_ms} ms off"

@@ -1,5 +1,5 @@
-//! The JavaScript API. Exported methods are thin: they convert values at the boundary and
-//! hand the work to [`Client`], never holding a borrow across an `await`.
+//! The JavaScript boundary: values in and out, JS errors, the TypeScript types. Exported
+//! methods are thin and never hold a borrow across an `await`.
 
 use crate::config::Config;
 use crate::error::Error;
@@ -28,14 +28,24 @@ export interface CredentialsConfig {
   provider?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date | string | number }>;
 }
 export type CapturedEvent = "mousemove" | "mousedown" | "mouseup" | "click" | "wheel";
+export interface Timing { last: number; mean: number; max: number; p50: number; p99: number }
 export interface ProducerStats {
   recordsReceived: number; recordsPending: number; recordsPut: number; kinesisRecordsPut: number;
   putRecordsRequests: number; errorsByCode: Record<string, number>; retries: number;
   dropsByReason: Record<string, number>; recordsDropped: number; mousemoveCoalesced: number;
-  requestLatencyMs: { last: number; mean: number; max: number };
-  bufferingTimeMs: { last: number; mean: number; max: number };
+  recordsRestored: number; storageWriteFailures: number; storageEntriesCorrupt: number;
+  requestLatencyMs: Timing; bufferingTimeMs: Timing;
 }
-export interface DropReport { reason: "bufferFull" | "oversize" | "invalid" | "rejected" | "expired" | "closed"; count: number; type: string; code: string | null }
+export interface DropReport {
+  reason: "bufferFull" | "oversize" | "invalid" | "rejected" | "expired" | "closed" | "persistFull";
+  count: number; type: string; code: string | null;
+}
+export interface RecordOptions {
+  /** Routes and orders the record: records of one key stay in order on one shard. */
+  partitionKey?: string;
+  /** A decimal 128-bit number (no leading zeros) that picks the shard instead of the key's hash. */
+  explicitHashKey?: string;
+}
 export interface ProducerConfig {
   streamName?: string;
   streamArn?: string;
@@ -61,6 +71,14 @@ export interface ProducerConfig {
   mousemoveMaxPerSecond?: number;
   /** Records not delivered within this are dropped (reason "expired"). Default 60000. */
   recordTtlMs?: number;
+  /** KPL aggregation (many records per Kinesis record). Default true. */
+  aggregation?: boolean;
+  /** Target size of an aggregated record, 256 B - 10 MiB. Default 51200. */
+  aggregationMaxBytes?: number;
+  /** Records Kinesis refuses for good: "drop" (count and report, default) or "keep" (retry each minute until recordTtlMs). */
+  rejectedRecords?: "drop" | "keep";
+  /** What a page going away keeps in localStorage for the next one, 0 - 4 MiB. Default 1 MiB. */
+  persistMaxBytes?: number;
   /** Default "session". */
   partitionKey?: "session" | "random";
   /** Mouse events captured; false for none. Default all five. */
@@ -98,6 +116,42 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
 pub struct JsCredentials {
     pub provider: Option<js_sys::Function>,
     pub logins: Option<JsValue>,
+}
+
+impl JsCredentials {
+    /// `credentials.logins` as JSON when it is a plain object (read once, at start).
+    pub fn logins_json(&self) -> Option<String> {
+        let l = self.logins.as_ref().filter(|l| !l.is_function())?;
+        js_sys::JSON::stringify(l).ok()?.as_string()
+    }
+
+    /// Whether `credentials.logins` is a function, called at every refresh.
+    pub fn logins_fn(&self) -> bool {
+        self.logins.as_ref().is_some_and(JsValue::is_function)
+    }
+}
+
+/// The stats as a JavaScript object.
+pub(crate) fn stats_to_js(s: &crate::producer::Stats) -> JsValue {
+    let timing = |t: &crate::producer::Timing| json!({"last": t.last, "mean": t.mean(), "max": t.max, "p50": t.percentile(50), "p99": t.percentile(99)});
+    let v = json!({
+        "recordsReceived": s.records_received,
+        "recordsPending": s.records_pending,
+        "recordsPut": s.records_put,
+        "kinesisRecordsPut": s.kinesis_records_put,
+        "putRecordsRequests": s.put_records_requests,
+        "errorsByCode": s.errors_by_code,
+        "retries": s.retries,
+        "dropsByReason": s.drops_by_reason,
+        "recordsDropped": s.dropped(),
+        "mousemoveCoalesced": s.mousemove_coalesced,
+        "recordsRestored": s.records_restored,
+        "storageWriteFailures": s.storage_write_failures,
+        "storageEntriesCorrupt": s.storage_entries_corrupt,
+        "requestLatencyMs": timing(&s.request_latency_ms),
+        "bufferingTimeMs": timing(&s.buffering_time_ms),
+    });
+    js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
 }
 
 /// Reads a JavaScript config object: JSON for the core to check, plus what stays JavaScript.

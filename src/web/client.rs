@@ -1,32 +1,47 @@
-//! The signed request path in the browser: check, get credentials, sign, fetch, read.
+//! One signed request at a time, for the demo's consumer and the tests: the core's
+//! [`CredentialFlow`] driven to completion, the request signed with the learned clock, sent,
+//! read. The producer does not use this: its [`crate::endpoint::Endpoint`] owns all of it.
 
-use super::credentials::CredentialProvider;
-use super::now_ms;
-use super::transport::{send, start_keepalive, Cookies, HttpResponse};
-use crate::config::Config;
+use super::api::JsCredentials;
+use super::transport::{fetch, redact};
+use super::{call_page_function, now, storage, stored_entries};
+use crate::config::{Config, CredentialsSource};
+use crate::credential_flow::{CredentialFlow, FlowEvent};
+use crate::credentials::identity_storage_key;
 use crate::error::{is_clock_skew, server_time_from_skew, Error};
+use crate::io::{Transmit, Transport};
 use crate::request::{self, HttpRequest, Record};
 use crate::response::{parse_error, parse_put_records, PutRecordsOutput};
 use crate::signing::sign;
-use crate::time::{offset, parse_http_date};
+use crate::time::{parse_http_date, Clock};
 use aws_credential_types::Credentials;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+struct Inner {
+    flow: RefCell<CredentialFlow>,
+    clock: RefCell<Clock>,
+    js: JsCredentials,
+    identity_key: Option<String>,
+    /// The running fetch of credentials, shared by every request that waits for it.
+    refreshing: RefCell<Option<js_sys::Promise>>,
+    refreshes: Cell<u32>,
+    last_error: RefCell<Option<Error>>,
+}
 
 /// A Kinesis client bound to one stream and one credential source.
 pub struct Client {
     pub config: Config,
-    pub credentials: Rc<CredentialProvider>,
-    /// Added to the browser's clock when signing (server time minus browser time).
-    pub clock_offset_ms: Cell<i64>,
-    pub max_record_bytes: usize,
+    inner: Rc<Inner>,
 }
 
 impl Client {
     pub fn new(config: Config, provider: Option<js_sys::Function>) -> Result<Self, Error> {
         Self::from_js(
             config,
-            super::api::JsCredentials {
+            JsCredentials {
                 provider,
                 logins: None,
             },
@@ -34,81 +49,210 @@ impl Client {
     }
 
     /// A client for a config read from JavaScript, with what of its credentials stayed there.
-    pub fn from_js(config: Config, js: super::api::JsCredentials) -> Result<Self, Error> {
-        let credentials = CredentialProvider::new(
+    pub fn from_js(config: Config, js: JsCredentials) -> Result<Self, Error> {
+        let identity_key = match &config.credentials {
+            CredentialsSource::Cognito {
+                identity_pool_id, ..
+            } => Some(identity_storage_key(identity_pool_id)),
+            _ => None,
+        };
+        let identity = identity_key.as_ref().and_then(|k| {
+            stored_entries()
+                .into_iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v)
+        });
+        let logins_json = js.logins_json();
+        let flow = CredentialFlow::new(
             &config.credentials,
-            js.provider,
-            js.logins,
             config.request_timeout_ms,
+            logins_json.as_deref(),
+            js.logins_fn(),
+            identity,
+            js_sys::Math::random().to_bits(),
         )?;
-        let max_record_bytes = config.settings.max_record_bytes;
         Ok(Client {
             config,
-            credentials,
-            clock_offset_ms: Cell::new(0),
-            max_record_bytes,
+            inner: Rc::new(Inner {
+                flow: RefCell::new(flow),
+                clock: RefCell::new(Clock::default()),
+                js,
+                identity_key,
+                refreshing: RefCell::new(None),
+                refreshes: Cell::new(0),
+                last_error: RefCell::new(None),
+            }),
         })
     }
 
-    /// Sends one PutRecords request. Records are checked before any credentials are fetched.
-    pub async fn put_records(&self, records: &[Record<'_>]) -> Result<PutRecordsOutput, Error> {
-        let req = request::put_records(&self.config, records, self.max_record_bytes)?;
-        let body = self.call(req).await?;
-        parse_put_records(&body, records.len(), &self.config.endpoint)
+    /// How many times credentials were fetched.
+    pub fn refreshes(&self) -> u32 {
+        self.inner.refreshes.get()
     }
 
-    /// For a page going away: builds, signs and starts a PutRecords `fetch` with `keepalive`
-    /// synchronously, with credentials already cached (nothing can be awaited any more).
-    /// `None` when there are no usable cached credentials or the body is over `max_body`.
-    pub fn put_records_keepalive(
-        &self,
-        records: &[Record<'_>],
-        max_body: usize,
-    ) -> Result<Option<js_sys::Promise>, Error> {
-        let Some(creds) = self.credentials.cached(now_ms()) else {
-            return Ok(None);
+    /// Forgets the cached credentials, so the next request fetches new ones.
+    pub fn invalidate(&self) {
+        let clock = *self.inner.clock.borrow();
+        self.inner.flow.borrow_mut().invalidate(now(), &clock);
+    }
+
+    /// The learned clock offset (server minus page), in milliseconds.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.inner.clock.borrow().offset_ms()
+    }
+
+    /// Sets the clock as if the server's time were `offset_ms` from the page's (tests).
+    pub fn set_clock_offset_ms(&self, offset_ms: i64) {
+        let wall = now().wall;
+        self.inner
+            .clock
+            .borrow_mut()
+            .learn(crate::time::offset(wall, offset_ms), wall);
+    }
+
+    async fn credentials(&self) -> Result<Credentials, Error> {
+        let clock = *self.inner.clock.borrow();
+        self.inner.flow.borrow_mut().want(now(), &clock);
+        let promise = {
+            let mut r = self.inner.refreshing.borrow_mut();
+            if r.is_none() && self.inner.flow.borrow().is_busy() {
+                let inner = self.inner.clone();
+                *r = Some(future_to_promise(async move {
+                    drive(&inner).await;
+                    *inner.refreshing.borrow_mut() = None;
+                    Ok(JsValue::UNDEFINED)
+                }));
+            }
+            r.clone()
         };
-        let mut req = request::put_records(&self.config, records, self.max_record_bytes)?;
-        if req.body.len() > max_body {
-            return Ok(None);
+        let usable = |inner: &Inner| {
+            let server = inner.clock.borrow().server(now().wall);
+            inner.flow.borrow().usable(server).cloned()
+        };
+        if let Some(c) = usable(&self.inner) {
+            return Ok(c);
         }
-        self.sign_now(&mut req, &creds)?;
-        start_keepalive(&req).map(Some)
+        if let Some(p) = promise {
+            let _ = JsFuture::from(p).await;
+        }
+        usable(&self.inner).ok_or_else(|| {
+            self.inner.last_error.borrow().clone().unwrap_or_else(|| {
+                Error::credentials(
+                    &redact_source(&self.config),
+                    "no usable credentials after a refresh",
+                )
+            })
+        })
     }
 
-    fn sign_now(&self, req: &mut HttpRequest, creds: &Credentials) -> Result<(), Error> {
-        let at = offset(now_ms(), self.clock_offset_ms.get());
-        sign(req, creds, &self.config.region, "kinesis", at)
-    }
-
-    /// Signs `req` with fresh credentials and the corrected clock, sends it, and returns the
-    /// body of a 2xx answer or the service's error.
+    /// Signs `req` with fresh credentials and the learned clock, sends it, and returns the
+    /// body of a 2xx answer or the service's error (a clock 5 minutes off is learned).
     pub async fn call(&self, mut req: HttpRequest) -> Result<String, Error> {
-        let creds = self.credentials.get().await?;
-        self.sign_now(&mut req, &creds)?;
-        let res = send(&req, self.config.request_timeout_ms, Cookies::Omit).await?;
-        self.read(res)
-    }
-
-    /// The body of a 2xx answer, or the service's error. A clock more than 5 minutes off is
-    /// learned from the answer (the `Date` header if CORS exposes it, else the error
-    /// message's time), so the retry is signed right.
-    pub fn read(&self, res: HttpResponse) -> Result<String, Error> {
+        let creds = self.credentials().await?;
+        let at = self.inner.clock.borrow().server(now().wall);
+        sign(&mut req, &creds, &self.config.region, "kinesis", at)?;
+        let endpoint = redact(&req.url);
+        let t = Transmit {
+            id: 0,
+            request: req,
+            keepalive: false,
+            cookies: false,
+            timeout_ms: self.config.request_timeout_ms,
+        };
+        let res = fetch(&t).await.map_err(|e| match e {
+            Transport::Timeout => Error::Timeout {
+                endpoint: endpoint.clone(),
+                after_ms: self.config.request_timeout_ms,
+            },
+            Transport::Network(message) => Error::Network {
+                endpoint: endpoint.clone(),
+                message,
+            },
+        })?;
         if (200..300).contains(&res.status) {
             return Ok(res.body);
         }
         let error = parse_error(res.status, &res.body, res.error_type.as_deref());
         if let Error::Service { message, .. } = &error {
-            let server = res
-                .date
-                .as_deref()
-                .and_then(parse_http_date)
-                .filter(|_| is_clock_skew(message))
-                .or_else(|| server_time_from_skew(message));
-            if let Some(server) = server {
-                self.clock_offset_ms.set(server as i64 - now_ms() as i64);
+            if is_clock_skew(message) {
+                let server = res
+                    .date
+                    .as_deref()
+                    .and_then(parse_http_date)
+                    .or_else(|| server_time_from_skew(message));
+                if let Some(server) = server {
+                    self.inner.clock.borrow_mut().learn(server, now().wall);
+                }
             }
         }
         Err(error)
     }
+
+    /// One PutRecords request. Records are checked before any credentials are fetched.
+    pub async fn put_records(&self, records: &[Record<'_>]) -> Result<PutRecordsOutput, Error> {
+        let req =
+            request::put_records(&self.config, records, self.config.settings.max_record_bytes)?;
+        let body = self.call(req).await?;
+        parse_put_records(&body, records.len(), &self.config.endpoint)
+    }
+}
+
+fn redact_source(config: &Config) -> String {
+    match &config.credentials {
+        CredentialsSource::Url(u) => redact(u),
+        CredentialsSource::Cognito {
+            identity_pool_id, ..
+        } => format!("Cognito identity pool {identity_pool_id}"),
+        CredentialsSource::Provider => "credentials.provider".into(),
+    }
+}
+
+/// Runs the credential flow until it has nothing left to send or ask.
+async fn drive(inner: &Inner) {
+    loop {
+        let transmit = inner.flow.borrow_mut().poll_transmit();
+        let event = inner.flow.borrow_mut().poll_event();
+        let had_event = event.is_some();
+        if let Some(e) = event {
+            match e {
+                FlowEvent::CallProvider { id } | FlowEvent::CallLogins { id } => {
+                    let f = match e {
+                        FlowEvent::CallProvider { .. } => inner.js.provider.clone(),
+                        _ => inner.js.logins.clone().and_then(|l| l.dyn_into().ok()),
+                    };
+                    let answer = match f {
+                        Some(f) => call_page_function(&f).await,
+                        None => Err("not a function".into()),
+                    };
+                    let clock = *inner.clock.borrow();
+                    inner.flow.borrow_mut().handle_js(id, answer, now(), &clock);
+                }
+                FlowEvent::StoreIdentity(id) => {
+                    if let (Some(s), Some(k)) = (storage(), &inner.identity_key) {
+                        let _ = s.set_item(k, &id);
+                    }
+                }
+                FlowEvent::ForgetIdentity => {
+                    if let (Some(s), Some(k)) = (storage(), &inner.identity_key) {
+                        let _ = s.remove_item(k);
+                    }
+                }
+                FlowEvent::Failed(e) => *inner.last_error.borrow_mut() = Some(e),
+            }
+        }
+        match transmit {
+            Some(t) => {
+                let answer = fetch(&t).await;
+                let mut clock = *inner.clock.borrow();
+                inner
+                    .flow
+                    .borrow_mut()
+                    .handle_response(t.id, answer, now(), &mut clock);
+                *inner.clock.borrow_mut() = clock;
+            }
+            None if !had_event => break,
+            None => {}
+        }
+    }
+    inner.refreshes.set(inner.refreshes.get() + 1);
 }

@@ -1,22 +1,24 @@
-//! The producer in the page: listeners feed mouse events into the core, a gloo timer wakes
-//! it when the core says, batches go out through [`Client`] one at a time, and what the
-//! core reports (drops, errors, stats) goes to the page's callbacks.
+//! The producer in the page: listeners feed mouse events into the core's [`Endpoint`], one
+//! gloo timer wakes it when it asks, and what it asks for is carried out — fetch, page
+//! functions, `localStorage`, the page's callbacks. Nothing here decides.
 
-use super::api::{config_from_js, output_to_js, records_from_js, to_js_error};
-use super::client::Client;
-use super::now_ms;
+use super::api::{
+    config_from_js, output_to_js, records_from_js, stats_to_js, to_js_error, JsCredentials,
+};
+use super::transport::fetch;
+use super::{call_page_function, now, random_bytes, storage, stored_entries};
 use crate::capture::{EventKind, MouseSample, PageContext};
 use crate::config::Config;
-use crate::error::{Error, ServiceErrorCode};
-use crate::producer::{Batch, Producer as Core, Stats};
-use crate::request::{OwnedRecord, Record};
+use crate::endpoint::{Endpoint, Event, Init};
+use crate::error::Error;
+use crate::io::Transmit;
 use gloo_timers::callback::Timeout;
 use serde_json::json;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 
 type Listener = (
     web_sys::EventTarget,
@@ -32,113 +34,25 @@ struct Callbacks {
 }
 
 struct Shared {
-    core: RefCell<Core>,
-    client: Client,
+    ep: RefCell<Endpoint>,
+    js: JsCredentials,
     callbacks: Callbacks,
     timer: RefCell<Option<Timeout>>,
     timer_at: Cell<Option<u64>>,
     listeners: RefCell<Vec<Listener>>,
+    /// `flush()` / `close()` promises: (watermark, resolve).
     waiters: RefCell<Vec<(u64, js_sys::Function)>>,
-    /// This page's localStorage key for records persisted when it is hidden.
-    storage_key: String,
-    /// The page's hide was handled (pagehide after visibilitychange must not repeat it).
-    hidden: Cell<bool>,
+    /// `putRecords()` promises: (id, resolve, reject).
+    directs: RefCell<Vec<(u64, js_sys::Function, js_sys::Function)>>,
+    page_read_at: Cell<u64>,
+    closing: Cell<bool>,
 }
 
-/// The keepalive budget is 64 KiB of body across the page; what may go in the one request.
-const KEEPALIVE_MAX_BODY: usize = 60 * 1024;
-const KEEPALIVE_MAX_PAYLOAD: usize = 40 * 1024;
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
-/// The JSON persisted for the next page: records as (seq, key, explicit hash key, ordered,
-/// type, base64 data).
-fn persist_json(records: &[crate::producer::Buffered], budget: usize, now: u64) -> (String, usize) {
-    let mut items = Vec::new();
-    let mut used = 64;
-    for r in records {
-        let cost = crate::base64::encoded_len(r.data.len()) + r.partition_key.len() + 48;
-        if used + cost > budget {
-            break;
-        }
-        used += cost;
-        items.push(json!({"s": r.seq, "k": r.partition_key, "h": r.explicit_hash_key, "o": r.ordered,
-                          "t": r.kind.map_or("app", EventKind::as_str), "d": crate::base64::encode(&r.data)}));
-    }
-    let kept = items.len();
-    let v = json!({"v": 1, "saved": now, "dropped": records.len() - kept, "records": items});
-    (v.to_string(), kept)
-}
-
-/// Records persisted under `prefix` by earlier pages, removed from storage as they are read:
-/// (records, how many those pages could not keep).
-fn take_persisted(prefix: &str) -> (Vec<crate::producer::Buffered>, u64) {
-    let Some(storage) = local_storage() else {
-        return (Vec::new(), 0);
-    };
-    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
-        .filter_map(|i| storage.key(i).ok().flatten())
-        .filter(|k| k.starts_with(prefix))
-        .collect();
-    let (mut records, mut lost) = (Vec::new(), 0u64);
-    for key in keys {
-        let text = storage.get_item(&key).ok().flatten().unwrap_or_default();
-        let _ = storage.remove_item(&key);
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-            continue;
-        };
-        lost += v["dropped"].as_u64().unwrap_or(0);
-        for r in v["records"].as_array().into_iter().flatten() {
-            let data = r["d"].as_str().and_then(crate::base64::decode);
-            let hash = r["h"].as_str().map(str::to_string);
-            let hash_ok = hash.as_deref().is_none_or(crate::request::is_hash_key);
-            let (Some(data), Some(key), true) = (data, r["k"].as_str(), hash_ok) else {
-                lost += 1;
-                continue;
-            };
-            records.push(crate::producer::Buffered {
-                seq: r["s"].as_u64().unwrap_or(0),
-                order: 0,
-                kind: r["t"].as_str().and_then(EventKind::parse),
-                data,
-                partition_key: key.to_string(),
-                explicit_hash_key: hash,
-                captured_at: 0,
-                attempts: 0,
-                ordered: r["o"].as_bool().unwrap_or(true),
-            });
-        }
-    }
-    (records, lost)
-}
-
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .ok()
-        .and_then(|c| c.dyn_into::<web_sys::Crypto>().ok());
-    if let Some(c) = crypto {
-        let _ = c.get_random_values_with_u8_array(&mut bytes);
-    }
-    bytes
-}
-
-/// A random version 4 UUID from `crypto.getRandomValues`.
-fn session_id() -> String {
-    let mut b = random_bytes::<16>();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+thread_local! {
+    /// Every started producer until its `close()` completes: a page that drops its
+    /// reference (`Producer.start(cfg)` as a bare statement, an unmounted component) must not
+    /// have the garbage collector free it, and its buffer, under it.
+    static LIVE: RefCell<Vec<Rc<Shared>>> = const { RefCell::new(Vec::new()) };
 }
 
 fn page_context() -> PageContext {
@@ -175,24 +89,20 @@ fn sample(kind: EventKind, e: &web_sys::Event) -> Option<MouseSample> {
     })
 }
 
-fn stats_to_js(s: &Stats) -> JsValue {
-    let timing = |t: &crate::producer::Timing| json!({"last": t.last, "mean": t.mean(), "max": t.max, "p50": t.percentile(50), "p99": t.percentile(99)});
-    let v = json!({
-        "recordsReceived": s.records_received,
-        "recordsPending": s.records_pending,
-        "recordsPut": s.records_put,
-        "kinesisRecordsPut": s.kinesis_records_put,
-        "putRecordsRequests": s.put_records_requests,
-        "errorsByCode": s.errors_by_code,
-        "retries": s.retries,
-        "dropsByReason": s.drops_by_reason,
-        "recordsDropped": s.dropped(),
-        "mousemoveCoalesced": s.mousemove_coalesced,
-        "recordsRestored": s.records_restored,
-        "requestLatencyMs": timing(&s.request_latency_ms),
-        "bufferingTimeMs": timing(&s.buffering_time_ms),
-    });
-    js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+/// A random version 4 UUID; `None` without `crypto.getRandomValues`.
+fn session_id() -> Option<String> {
+    let mut b = random_bytes::<16>()?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    ))
 }
 
 fn call(f: &Option<js_sys::Function>, arg: &JsValue) {
@@ -203,213 +113,178 @@ fn call(f: &Option<js_sys::Function>, arg: &JsValue) {
 }
 
 impl Shared {
-    /// Runs the core until it has nothing to do now, then sleeps until it wants waking.
-    fn pump(self: &Rc<Self>) {
-        let now = now_ms();
-        let batch = {
-            let mut core = self.core.borrow_mut();
-            core.handle_timeout(now);
-            core.poll_batch(now)
-        };
-        if let Some(batch) = batch {
-            let me = self.clone();
-            spawn_local(async move { me.send(batch).await });
+    /// Runs the endpoint until it has nothing to do now, carries out what it asked, and
+    /// sets the one timer for when it wants waking.
+    fn drive(self: &Rc<Self>) {
+        let now = now();
+        for _ in 0..8 {
+            let (sends, events, next) = {
+                let mut ep = self.ep.borrow_mut();
+                // The page's path and viewport, read at most once a second (not per event).
+                if now.mono >= self.page_read_at.get() + 1000 {
+                    self.page_read_at.set(now.mono);
+                    ep.set_page(page_context());
+                }
+                ep.handle_timeout(now);
+                let mut sends = Vec::new();
+                while let Some(t) = ep.poll_transmit(now) {
+                    sends.push(t);
+                }
+                let mut events = Vec::new();
+                while let Some(e) = ep.poll_event() {
+                    events.push(e);
+                }
+                (sends, events, ep.poll_timeout(now))
+            };
+            let again = events.iter().any(|e| matches!(e, Event::Store { .. }));
+            for t in sends {
+                self.send(t);
+            }
+            let mut store_failed = false;
+            for e in events {
+                store_failed |= self.carry_out(e);
+            }
+            self.schedule(next, now.mono);
+            if !(again && store_failed) {
+                break;
+            }
         }
-        self.report();
-        self.schedule(now);
+        self.settle();
     }
 
-    fn schedule(self: &Rc<Self>, now: u64) {
-        let Some(at) = self.core.borrow().poll_timeout() else {
-            return;
-        };
+    fn send(self: &Rc<Self>, t: Transmit) {
+        // fetch starts now, synchronously: a page going away has sent it before it dies.
+        let answer = fetch(&t);
+        let me = self.clone();
+        spawn_local(async move {
+            let answer = answer.await;
+            me.ep.borrow_mut().handle_response(t.id, answer, now());
+            me.drive();
+        });
+    }
+
+    /// Carries out one event; true when a storage write failed.
+    fn carry_out(self: &Rc<Self>, e: Event) -> bool {
+        match e {
+            Event::CallProvider { id } | Event::CallLogins { id } => {
+                let f = match e {
+                    Event::CallProvider { .. } => self.js.provider.clone(),
+                    _ => self.js.logins.clone().and_then(|l| l.dyn_into().ok()),
+                };
+                let me = self.clone();
+                spawn_local(async move {
+                    let answer = match f {
+                        Some(f) => call_page_function(&f).await,
+                        None => Err("not a function".into()),
+                    };
+                    me.ep.borrow_mut().handle_js(id, answer, now());
+                    me.drive();
+                });
+            }
+            Event::Store { key, value } => {
+                let ok = storage().is_some_and(|s| s.set_item(&key, &value).is_ok());
+                if !ok {
+                    self.ep.borrow_mut().handle_store_failed(&key, now());
+                    return true;
+                }
+            }
+            Event::Remove { key } => {
+                if let Some(s) = storage() {
+                    let _ = s.remove_item(&key);
+                }
+            }
+            Event::Drop(d) => {
+                let v = json!({"reason": d.reason.as_str(), "count": d.count, "type": d.kind, "code": d.code});
+                call(
+                    &self.callbacks.on_drop,
+                    &js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL),
+                );
+            }
+            Event::Error(e) => call(&self.callbacks.on_error, &to_js_error(&e)),
+            Event::Stats => {
+                if self.callbacks.on_stats.is_some() {
+                    call(
+                        &self.callbacks.on_stats,
+                        &stats_to_js(&self.ep.borrow().stats()),
+                    );
+                }
+            }
+            Event::Direct { id, result } => {
+                let found = {
+                    let mut d = self.directs.borrow_mut();
+                    d.iter().position(|(i, ..)| *i == id).map(|p| d.remove(p))
+                };
+                if let Some((_, resolve, reject)) = found {
+                    let _ = match result {
+                        Ok(out) => resolve.call1(&JsValue::NULL, &output_to_js(&out)),
+                        Err(e) => reject.call1(&JsValue::NULL, &to_js_error(&e)),
+                    };
+                }
+            }
+        }
+        false
+    }
+
+    fn schedule(self: &Rc<Self>, next: Option<u64>, now_mono: u64) {
+        let Some(at) = next else { return };
+        // No timer churn: a timer due no later stays.
         if self.timer_at.get().is_some_and(|t| t <= at) {
             return;
         }
         let weak: Weak<Shared> = Rc::downgrade(self);
-        let delay = at.saturating_sub(now).min(i32::MAX as u64) as u32;
+        let delay = at.saturating_sub(now_mono).min(i32::MAX as u64) as u32;
         self.timer_at.set(Some(at));
         *self.timer.borrow_mut() = Some(Timeout::new(delay, move || {
             if let Some(me) = weak.upgrade() {
                 me.timer_at.set(None);
-                me.pump();
+                me.drive();
             }
         }));
     }
 
-    /// The page is going away (or may be): send what fits in one keepalive request, and
-    /// persist every record not yet confirmed for the next page of this origin.
-    fn on_hide(self: &Rc<Self>) {
-        if self.hidden.replace(true) {
-            return;
-        }
-        let now = now_ms();
-        let batch = self
-            .core
-            .borrow_mut()
-            .take_keepalive_batch(now, KEEPALIVE_MAX_PAYLOAD);
-        if let Some(batch) = batch {
-            let records = batch.request_records();
-            let started = self
-                .client
-                .put_records_keepalive(&records, KEEPALIVE_MAX_BODY);
-            let sent = records.len();
-            drop(records);
-            match started {
-                Ok(Some(fetched)) => {
-                    let me = self.clone();
-                    spawn_local(async move {
-                        let endpoint = me.client.config.endpoint.clone();
-                        let result = super::transport::read_response(&endpoint, fetched)
-                            .await
-                            .and_then(|res| me.client.read(res))
-                            .and_then(|body| {
-                                crate::response::parse_put_records(&body, sent, &endpoint)
-                            });
-                        me.finish(batch, result);
-                    });
-                }
-                // No cached credentials, or too large: the records stay for the next page.
-                Ok(None) | Err(_) => {
-                    let error = started.err().unwrap_or(Error::Network {
-                        endpoint: self.client.config.endpoint.clone(),
-                        message: "not sent with keepalive while the page was hidden".into(),
-                    });
-                    self.core.borrow_mut().handle_result(batch, Err(error), now);
-                }
-            }
-        }
-        let budget = self.core.borrow().settings().persist_max_bytes;
-        if budget > 0 {
-            let snapshot = self.core.borrow_mut().unload_snapshot(now);
-            if let Some(storage) = local_storage() {
-                let (text, _) = persist_json(&snapshot, budget, now);
-                if storage.set_item(&self.storage_key, &text).is_err() {
-                    // Over the origin's quota: keep what a quarter of the budget holds.
-                    let (text, _) = persist_json(&snapshot, budget / 4, now);
-                    let _ = storage.set_item(&self.storage_key, &text);
-                }
-            }
-        }
-    }
-
-    /// Visible again: the live page still holds its records, so the persisted copy goes.
-    fn on_show(&self) {
-        if self.hidden.replace(false) {
-            if let Some(storage) = local_storage() {
-                let _ = storage.remove_item(&self.storage_key);
-            }
-        }
-    }
-
-    fn finish(
-        self: &Rc<Self>,
-        batch: Batch,
-        result: Result<crate::response::PutRecordsOutput, Error>,
-    ) {
-        if let Err(Error::Service {
-            code: ServiceErrorCode::ExpiredToken | ServiceErrorCode::UnrecognizedClient,
-            ..
-        }) = &result
-        {
-            self.client.credentials.invalidate();
-        }
-        self.core
-            .borrow_mut()
-            .handle_result(batch, result, now_ms());
-        let stats = stats_to_js(&self.core.borrow().stats());
-        call(&self.callbacks.on_stats, &stats);
-        self.pump();
-    }
-
-    fn watch_lifecycle(self: &Rc<Self>) {
-        let (Some(window), Some(document)) = (
-            web_sys::window(),
-            web_sys::window().and_then(|w| w.document()),
-        ) else {
-            return;
-        };
-        let weak = Rc::downgrade(self);
-        let on_pagehide = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
-            if let Some(me) = weak.upgrade() {
-                me.on_hide();
-            }
-        });
-        let weak = Rc::downgrade(self);
-        let doc = document.clone();
-        let on_visibility = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
-            let Some(me) = weak.upgrade() else { return };
-            let state = js_sys::Reflect::get(&doc, &"visibilityState".into())
-                .ok()
-                .and_then(|v| v.as_string());
-            if state.as_deref() == Some("hidden") {
-                me.on_hide();
-            } else {
-                me.on_show();
-            }
-        });
-        let window: web_sys::EventTarget = window.into();
-        let document: web_sys::EventTarget = document.into();
-        // visibilitychange first (a browser closing fires only that), pagehide as backup.
-        if document
-            .add_event_listener_with_callback(
-                "visibilitychange",
-                on_visibility.as_ref().unchecked_ref(),
-            )
-            .is_ok()
-        {
-            self.listeners
-                .borrow_mut()
-                .push((document, "visibilitychange", on_visibility));
-        }
-        if window
-            .add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref())
-            .is_ok()
-        {
-            self.listeners
-                .borrow_mut()
-                .push((window, "pagehide", on_pagehide));
-        }
-    }
-
-    async fn send(self: Rc<Self>, batch: Batch) {
-        let records = batch.request_records();
-        let result = self.client.put_records(&records).await;
-        drop(records);
-        self.finish(batch, result);
-    }
-
-    /// Tells the page about drops and errors, and resolves finished flushes.
-    fn report(&self) {
-        let (drops, errors) = {
-            let mut core = self.core.borrow_mut();
-            (core.take_drops(), core.take_errors())
-        };
-        for d in drops {
-            let v = json!({"reason": d.reason.as_str(), "count": d.count, "type": d.kind, "code": d.code});
-            call(
-                &self.callbacks.on_drop,
-                &js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL),
-            );
-        }
-        for e in errors {
-            call(&self.callbacks.on_error, &to_js_error(&e));
-        }
+    /// Resolves the `flush()`/`close()` promises whose records are all put or dropped;
+    /// a producer closed and flushed lets go of the page.
+    fn settle(self: &Rc<Self>) {
         let done: Vec<js_sys::Function> = {
-            let core = self.core.borrow();
+            let ep = self.ep.borrow();
             let mut waiters = self.waiters.borrow_mut();
             let (done, waiting): (Vec<_>, Vec<_>) = waiters
                 .drain(..)
-                .partition(|(upto, _)| core.is_flushed(*upto));
+                .partition(|(upto, _)| ep.is_flushed(*upto));
             *waiters = waiting;
             done.into_iter().map(|(_, f)| f).collect()
         };
-        if !done.is_empty() {
-            let stats = stats_to_js(&self.core.borrow().stats());
-            for resolve in done {
-                let _ = resolve.call1(&JsValue::NULL, &stats);
-            }
+        if done.is_empty() {
+            return;
         }
+        let stats = stats_to_js(&self.ep.borrow().stats());
+        for resolve in done {
+            let _ = resolve.call1(&JsValue::NULL, &stats);
+        }
+        if self.closing.get() && self.waiters.borrow().is_empty() {
+            self.unlisten();
+            LIVE.with(|l| l.borrow_mut().retain(|p| !Rc::ptr_eq(p, self)));
+        }
+    }
+
+    fn listen_to(
+        self: &Rc<Self>,
+        target: web_sys::EventTarget,
+        kind: &'static str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Result<(), Error> {
+        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_passive(true);
+        target
+            .add_event_listener_with_callback_and_add_event_listener_options(
+                kind,
+                closure.as_ref().unchecked_ref(),
+                &options,
+            )
+            .map_err(|_| Error::config("target", "cannot listen for events on it"))?;
+        self.listeners.borrow_mut().push((target, kind, closure));
+        Ok(())
     }
 
     fn listen(
@@ -417,51 +292,80 @@ impl Shared {
         target: &web_sys::EventTarget,
         kinds: &[EventKind],
     ) -> Result<(), Error> {
-        let options = web_sys::AddEventListenerOptions::new();
-        options.set_passive(true);
         for &kind in kinds {
             let weak = Rc::downgrade(self);
-            let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            self.listen_to(target.clone(), kind.as_str(), move |e| {
                 let Some(me) = weak.upgrade() else { return };
                 let Some(s) = sample(kind, &e) else { return };
-                {
-                    let mut core = me.core.borrow_mut();
-                    core.set_page(page_context());
-                    core.handle_mouse(s, now_ms());
-                }
-                me.pump();
-            });
-            target
-                .add_event_listener_with_callback_and_add_event_listener_options(
-                    kind.as_str(),
-                    closure.as_ref().unchecked_ref(),
-                    &options,
-                )
-                .map_err(|_| Error::config("target", "cannot listen for mouse events on it"))?;
-            self.listeners
-                .borrow_mut()
-                .push((target.clone(), kind.as_str(), closure));
+                me.ep.borrow_mut().handle_mouse(s, now());
+                me.drive();
+            })?;
         }
         Ok(())
     }
 
-    /// Removes the mouse listeners, or with `all` the page-lifecycle ones too (a closed
-    /// producer still persists what it could not flush if the page goes away).
-    fn unlisten(&self, all: bool) {
-        let lifecycle = |kind: &str| kind == "visibilitychange" || kind == "pagehide";
+    /// visibilitychange first (a closing browser fires only that), pagehide as the backup;
+    /// both are handled synchronously, so the keepalive request starts and the copy is
+    /// written before the handler returns.
+    fn watch_lifecycle(self: &Rc<Self>) -> Result<(), Error> {
+        let (Some(window), Some(document)) = (
+            web_sys::window(),
+            web_sys::window().and_then(|w| w.document()),
+        ) else {
+            return Ok(());
+        };
+        let weak = Rc::downgrade(self);
+        let doc = document.clone();
+        self.listen_to(document.into(), "visibilitychange", move |_| {
+            let Some(me) = weak.upgrade() else { return };
+            let hidden = js_sys::Reflect::get(&doc, &"visibilityState".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .as_deref()
+                == Some("hidden");
+            if hidden {
+                me.ep.borrow_mut().handle_hidden(now());
+            } else {
+                me.ep.borrow_mut().handle_shown(now());
+            }
+            me.drive();
+        })?;
+        for (kind, hidden) in [("pagehide", true), ("pageshow", false)] {
+            let weak = Rc::downgrade(self);
+            self.listen_to(window.clone().into(), kind, move |_| {
+                let Some(me) = weak.upgrade() else { return };
+                if hidden {
+                    me.ep.borrow_mut().handle_hidden(now());
+                } else {
+                    me.ep.borrow_mut().handle_shown(now());
+                }
+                me.drive();
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Removes the mouse listeners; the page-lifecycle ones stay until the close completes.
+    fn unlisten_mouse(&self) {
         self.listeners
             .borrow_mut()
             .retain(|(target, kind, closure)| {
-                if all || !lifecycle(kind) {
+                let keep = matches!(*kind, "visibilitychange" | "pagehide" | "pageshow");
+                if !keep {
                     let _ = target.remove_event_listener_with_callback(
                         kind,
                         closure.as_ref().unchecked_ref(),
                     );
-                    false
-                } else {
-                    true
                 }
+                keep
             });
+    }
+
+    fn unlisten(&self) {
+        for (target, kind, closure) in self.listeners.borrow_mut().drain(..) {
+            let _ =
+                target.remove_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
+        }
     }
 
     fn wait_for(self: &Rc<Self>, upto: u64) -> js_sys::Promise {
@@ -469,13 +373,14 @@ impl Shared {
         let promise = js_sys::Promise::new(&mut |resolve, _reject| {
             me.waiters.borrow_mut().push((upto, resolve));
         });
-        self.pump();
+        self.drive();
         promise
     }
 }
 
 /// A producer for one Kinesis stream: captures mouse events and the app's records, batches
-/// them and puts them to the stream.
+/// them and puts them to the stream. It lives until `close()` completes, whether or not the
+/// page keeps a reference to it.
 #[wasm_bindgen]
 pub struct Producer {
     shared: Rc<Shared>,
@@ -490,57 +395,65 @@ fn callback(config: &JsValue, key: &str) -> Option<js_sys::Function> {
 impl Producer {
     fn from_config(
         config: Config,
-        js: super::api::JsCredentials,
+        js: JsCredentials,
         callbacks: Callbacks,
     ) -> Result<Producer, Error> {
+        let (Some(sid), Some(seed)) = (session_id(), random_bytes::<8>()) else {
+            return Err(Error::config(
+                "crypto",
+                "crypto.getRandomValues is not available (it needs a secure context: https or localhost); the producer needs it for session ids and partition keys",
+            ));
+        };
         let settings = config.settings.clone();
-        let seed = u64::from_le_bytes(random_bytes::<8>());
-        let sid = session_id();
-        let storage_prefix = format!(
-            "kinesis-browser-producer:v1:{}@{}:",
-            config.stream.name(),
-            config.endpoint
-        );
-        let storage_key = format!("{storage_prefix}{sid}");
-        let mut core = Core::new(settings.clone(), sid, seed);
-        core.set_page(page_context());
-        let client = Client::from_js(config, js)?;
-        // What earlier pages of this origin could not send goes first.
-        let (restored, lost) = take_persisted(&storage_prefix);
-        core.restore(restored, now_ms());
-        if lost > 0 {
-            core.restore_lost(lost);
-        }
+        // Resolve the capture target before anything starts: a start that fails must leave
+        // no listener behind and storage as it was.
+        let document = web_sys::window().and_then(|w| w.document());
+        let target: Option<web_sys::EventTarget> = match (&document, &settings.target) {
+            _ if settings.capture.is_empty() => None,
+            (None, _) => None,
+            (Some(d), None) => Some(d.clone().into()),
+            (Some(d), Some(selector)) => Some(
+                d.query_selector(selector)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| {
+                        Error::config("target", format!("no element matches {selector:?}"))
+                    })?
+                    .into(),
+            ),
+        };
+        let init = Init {
+            session_id: sid,
+            seed: u64::from_le_bytes(seed),
+            logins_json: js.logins_json(),
+            logins_fn: js.logins_fn(),
+            stored: stored_entries(),
+        };
+        let started = now();
+        let mut ep = Endpoint::new(config, init, started)?;
+        ep.set_page(page_context());
         let shared = Rc::new(Shared {
-            core: RefCell::new(core),
-            client,
+            ep: RefCell::new(ep),
+            js,
             callbacks,
             timer: RefCell::new(None),
             timer_at: Cell::new(None),
             listeners: RefCell::new(Vec::new()),
             waiters: RefCell::new(Vec::new()),
-            storage_key,
-            hidden: Cell::new(false),
+            directs: RefCell::new(Vec::new()),
+            page_read_at: Cell::new(started.mono),
+            closing: Cell::new(false),
         });
-        shared.watch_lifecycle();
-        if !settings.capture.is_empty() {
-            if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-                let target: web_sys::EventTarget = match &settings.target {
-                    None => document.into(),
-                    Some(selector) => document
-                        .query_selector(selector)
-                        .ok()
-                        .flatten()
-                        .ok_or_else(|| {
-                            Error::config("target", format!("no element matches {selector:?}"))
-                        })?
-                        .into(),
-                };
-                shared.listen(&target, &settings.capture)?;
-            }
+        let listening = shared
+            .watch_lifecycle()
+            .and_then(|()| target.map_or(Ok(()), |t| shared.listen(&t, &settings.capture)));
+        if let Err(e) = listening {
+            shared.unlisten();
+            return Err(e);
         }
-        // Restored records go out now.
-        shared.pump();
+        LIVE.with(|l| l.borrow_mut().push(shared.clone()));
+        // Credentials are asked for at once; restored records go out first.
+        shared.drive();
         Ok(Producer { shared })
     }
 }
@@ -571,70 +484,79 @@ impl Producer {
             .map(|a| (a.name(), a.value()))
             .collect();
         let config = crate::config::from_attributes(&pairs).map_err(|e| to_js_error(&e))?;
-        Producer::from_config(config, Default::default(), Callbacks::default())
+        Producer::from_config(config, JsCredentials::default(), Callbacks::default())
             .map_err(|e| to_js_error(&e))
     }
 
     /// Records an app event (any JSON-serialisable object) in the same pipeline; returns its
-    /// sequence number. Throws if it cannot be sent (too large, bad partition key, closed):
-    /// such a record is also counted as dropped.
-    pub fn record(&self, data: JsValue, options: Option<js_sys::Object>) -> Result<f64, JsValue> {
+    /// sequence number. Throws if it cannot be sent (too large, bad partition key or hash
+    /// key, closed): such a record is also counted as dropped.
+    pub fn record(
+        &self,
+        data: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RecordOptions")] options: Option<js_sys::Object>,
+    ) -> Result<f64, JsValue> {
         let json = js_sys::JSON::stringify(&data)
             .ok()
             .and_then(|s| s.as_string());
-        let option = |name: &str| {
-            options
+        let option = |name: &str| -> Result<Option<String>, Error> {
+            let v = options
                 .as_ref()
                 .and_then(|o| js_sys::Reflect::get(o, &name.into()).ok())
-                .and_then(|k| k.as_string())
+                .unwrap_or(JsValue::UNDEFINED);
+            if v.is_undefined() || v.is_null() {
+                return Ok(None);
+            }
+            v.as_string().map(Some).ok_or_else(|| Error::InvalidRecord {
+                index: 0,
+                message: format!("{name} must be a string"),
+            })
         };
-        let (key, hash) = (option("partitionKey"), option("explicitHashKey"));
-        let result = match json {
-            Some(json) => self.shared.core.borrow_mut().record_app_routed(
-                &json,
-                key.as_deref(),
-                hash.as_deref(),
-                now_ms(),
-            ),
-            None => Err(Error::InvalidRecord {
+        let result = (|| {
+            let (key, hash) = (option("partitionKey")?, option("explicitHashKey")?);
+            let json = json.ok_or_else(|| Error::InvalidRecord {
                 index: 0,
                 message: "the record is not JSON-serialisable (undefined or a function)".into(),
-            }),
-        };
-        self.shared.pump();
+            })?;
+            self.shared
+                .ep
+                .borrow_mut()
+                .record_app(&json, key.as_deref(), hash.as_deref(), now())
+        })();
+        self.shared.drive();
         result.map(|seq| seq as f64).map_err(|e| to_js_error(&e))
     }
 
     /// Sends everything recorded so far; resolves with the stats once all of it was put or
     /// dropped.
     pub fn flush(&self) -> js_sys::Promise {
-        let upto = self.shared.core.borrow_mut().flush(now_ms());
+        let upto = self.shared.ep.borrow_mut().flush(now());
         self.shared.wait_for(upto)
     }
 
     /// Stops capturing, flushes, and resolves with the final stats. Later `record()` calls throw.
     pub fn close(&self) -> js_sys::Promise {
-        self.shared.unlisten(false);
-        let upto = self.shared.core.borrow_mut().close(now_ms());
+        self.shared.unlisten_mouse();
+        self.shared.closing.set(true);
+        let upto = self.shared.ep.borrow_mut().close(now());
         self.shared.wait_for(upto)
     }
 
-    /// KPL-style counters: records received, pending, put; requests; errors by code;
-    /// retries; drops by reason; request latency and buffering time (last, mean, max).
+    /// KPL-style counters (see the README).
     pub fn stats(&self) -> JsValue {
-        stats_to_js(&self.shared.core.borrow().stats())
+        stats_to_js(&self.shared.ep.borrow().stats())
     }
 
     /// This page load's session id (the default partition key).
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> String {
-        self.shared.core.borrow().session_id().to_string()
+        self.shared.ep.borrow().session_id().to_string()
     }
 
     /// The stream's name.
     #[wasm_bindgen(getter, js_name = streamName)]
     pub fn stream_name(&self) -> String {
-        self.shared.client.config.stream.name().to_string()
+        self.shared.ep.borrow().config().stream.name().to_string()
     }
 
     /// Sends one signed PutRecords request now, outside the buffer; resolves to the
@@ -644,23 +566,16 @@ impl Producer {
         &self,
         #[wasm_bindgen(unchecked_param_type = "PutRecordsInput[]")] records: JsValue,
     ) -> js_sys::Promise {
+        let records = match records_from_js(&records) {
+            Ok(r) => r,
+            Err(e) => return js_sys::Promise::reject(&to_js_error(&e)),
+        };
+        let id = self.shared.ep.borrow_mut().put_records_now(&records, now());
         let shared = self.shared.clone();
-        let parsed = records_from_js(&records);
-        future_to_promise(async move {
-            let owned = parsed.map_err(|e| to_js_error(&e))?;
-            let records: Vec<Record> = owned.iter().map(OwnedRecord::as_record).collect();
-            let out = shared
-                .client
-                .put_records(&records)
-                .await
-                .map_err(|e| to_js_error(&e))?;
-            Ok(output_to_js(&out))
-        })
-    }
-}
-
-impl Drop for Producer {
-    fn drop(&mut self) {
-        self.shared.unlisten(true);
+        let promise = js_sys::Promise::new(&mut |resolve, reject| {
+            shared.directs.borrow_mut().push((id, resolve, reject));
+        });
+        self.shared.drive();
+        promise
     }
 }

@@ -36,7 +36,7 @@ test('closing the tab sends what is buffered with keepalive, unprompted by any f
   const context = await env.browser.newContext();
   const page = await context.newPage();
   // Nothing would go out for a minute: only the page going away sends it.
-  await page.goto(embed({ 'flush-interval-ms': '60000' }));
+  await page.goto(embed({ 'flush-interval-ms': '60000', 'record-ttl-ms': '120000' }));
   await page.waitForFunction(() => window.kinesisBrowserProducer);
   // One request first, so the preflight is cached as it would be on a live page.
   await page.evaluate(() => { window.kinesisBrowserProducer.record({ warm: true }); return window.kinesisBrowserProducer.flush(); });

@@ -1,0 +1,740 @@
+//! The whole producer as one sans-IO endpoint, in the manner of quinn-proto's `Connection`:
+//! everything that decides is here, with the time passed in; the browser shell only carries
+//! out what it asks (send this request, call that function, write this to storage) and
+//! hands back what happened.
+//!
+//! ```text
+//!  inputs                                        outputs
+//!  handle_mouse, record_app, flush, close  ─┐ ┌─ poll_transmit(now) → Transmit {id, request, keepalive}
+//!  handle_timeout(now)                      ├─┤  poll_event()       → Event (call a function, storage, drop, error, stats)
+//!  handle_response(id, answer, now)         │ │  poll_timeout()     → when to call handle_timeout
+//!  handle_js(id, answer, now)               │ └─ stats(), is_flushed(upto)
+//!  handle_hidden / handle_shown (now)       │
+//!  handle_store_failed(key, now)           ─┘
+//! ```
+//!
+//! Calling order for a shell: after every input, call `handle_timeout(now)`, then send every
+//! `poll_transmit(now)`, then carry out every `poll_event()`, then set one timer for
+//! `poll_timeout()`. Only an id crosses back with an answer.
+//!
+//! It owns: the PutRecords body and its exact size, the server's clock (learned from
+//! answers, used to sign and to judge credential expiry), the credentials ([`CredentialFlow`]),
+//! one Kinesis request in flight at a time (keepalive ones included), the keepalive budget,
+//! and the persisted copy's format and contents.
+
+use crate::capture::MouseSample;
+use crate::config::Config;
+use crate::credential_flow::{CredentialFlow, FlowEvent};
+use crate::credentials::identity_storage_key;
+use crate::error::{is_clock_skew, server_time_from_skew, Error, ServiceErrorCode};
+use crate::io::{Answer, Now, Transmit, Transport};
+use crate::persist;
+use crate::producer::{Batch, DropReport, Producer, Stats};
+use crate::request::{self, HttpRequest, OwnedRecord};
+use crate::response::{parse_error, parse_put_records, PutRecordsOutput};
+use crate::signing::sign;
+use crate::time::{parse_http_date, Clock, EpochMillis};
+use std::collections::VecDeque;
+
+/// What may go in one keepalive body: browsers allow 64 KiB across all keepalive requests
+/// in flight for a page (../shared/notes/page-close.md); 4 KiB are left to other scripts.
+pub const KEEPALIVE_BUDGET: usize = 60 * 1024;
+/// Monotonic times inside the endpoint start this far after the shell's zero, so records
+/// captured by an earlier page (up to the longest time to live) can be placed on it.
+const MONO_EPOCH: u64 = 2 * 86_400_000;
+
+/// What the shell must do, besides sending requests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Call `credentials.provider`; answer with [`Endpoint::handle_js`].
+    CallProvider { id: u64 },
+    /// Call the `credentials.logins` function; answer with [`Endpoint::handle_js`].
+    CallLogins { id: u64 },
+    /// `localStorage.setItem(key, value)`; if it throws, call [`Endpoint::handle_store_failed`].
+    Store { key: String, value: String },
+    /// `localStorage.removeItem(key)`.
+    Remove { key: String },
+    /// Records dropped: tell the page (`onDrop`).
+    Drop(DropReport),
+    /// A failure to tell the page (`onError`).
+    Error(crate::error::Error),
+    /// A request finished: the stats changed (`onStats`).
+    Stats,
+    /// The answer to [`Endpoint::put_records_now`].
+    Direct {
+        id: u64,
+        result: Result<PutRecordsOutput, Error>,
+    },
+}
+
+/// What the endpoint starts from.
+pub struct Init {
+    pub session_id: String,
+    pub seed: u64,
+    /// `credentials.logins` when it is an object (its JSON), and whether it is a function.
+    pub logins_json: Option<String>,
+    pub logins_fn: bool,
+    /// The origin's `localStorage` entries under this crate's prefixes (persisted records
+    /// of earlier pages, a kept Cognito identity): read here, removed only once started.
+    pub stored: Vec<(String, String)>,
+}
+
+struct Flight {
+    id: u64,
+    batch: Batch,
+}
+
+struct Direct {
+    id: u64,
+    request: Option<Result<HttpRequest, Error>>,
+    sent: bool,
+    records: usize,
+}
+
+/// The producer endpoint. See the module docs for the calling order.
+pub struct Endpoint {
+    config: Config,
+    producer: Producer,
+    flow: CredentialFlow,
+    clock: Clock,
+    in_flight: Option<Flight>,
+    direct: Vec<Direct>,
+    next_id: u64,
+    events: VecDeque<Event>,
+    hidden: bool,
+    /// A request has been answered: the CORS preflight is cached, credentials work.
+    warm: bool,
+    storage_key: String,
+    identity_key: Option<String>,
+    /// A copy is in storage (written while hidden).
+    persisted: bool,
+    /// The copy in storage is out of date.
+    persist_dirty: bool,
+    /// Records earlier failed writes could not keep.
+    persist_lost: u64,
+    write_failures: u64,
+    corrupt_entries: u64,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("session", &self.producer.session_id())
+            .field("flow", &self.flow)
+            .field("hidden", &self.hidden)
+            .finish()
+    }
+}
+
+fn internal(now: Now) -> Now {
+    Now {
+        wall: now.wall,
+        mono: now.mono.saturating_add(MONO_EPOCH),
+    }
+}
+
+/// `Retry-After` in milliseconds: delay-seconds or an HTTP date (against the server's clock).
+fn retry_after_ms(value: Option<&str>, server_now: EpochMillis) -> Option<u64> {
+    let v = value?.trim();
+    match v.parse::<u64>() {
+        Ok(secs) => Some(secs.saturating_mul(1000)),
+        Err(_) => parse_http_date(v).map(|at| at.saturating_sub(server_now)),
+    }
+}
+
+impl Endpoint {
+    /// A started endpoint: records persisted by earlier pages restored (checked, their time
+    /// to live kept), credentials asked for at once (so a visitor who leaves before the
+    /// first flush still has credentials to sign the keepalive request with).
+    pub fn new(config: Config, init: Init, now: Now) -> Result<Self, Error> {
+        let now = internal(now);
+        let stream = config.stream.name().to_string();
+        let prefix = persist::prefix(&stream, &config.endpoint);
+        let prefix_v1 = persist::prefix_v1(&stream, &config.endpoint);
+        let identity_key = match &config.credentials {
+            crate::config::CredentialsSource::Cognito {
+                identity_pool_id, ..
+            } => Some(identity_storage_key(identity_pool_id)),
+            _ => None,
+        };
+        let identity = identity_key.as_ref().and_then(|k| {
+            init.stored
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        });
+        let flow = CredentialFlow::new(
+            &config.credentials,
+            config.request_timeout_ms,
+            init.logins_json.as_deref(),
+            init.logins_fn,
+            identity,
+            init.seed ^ 0x9e37_79b9_7f4a_7c15,
+        )?;
+        let mut producer =
+            Producer::new(config.settings.clone(), init.session_id.clone(), init.seed);
+        let mut events = VecDeque::new();
+        let mut restored = persist::Restored::default();
+        for (key, value) in &init.stored {
+            if key.starts_with(&prefix) || key.starts_with(&prefix_v1) {
+                persist::restore(value, &config.settings, now, &mut restored);
+                events.push_back(Event::Remove { key: key.clone() });
+            }
+        }
+        producer.restore(restored.records);
+        for (reason, kind) in restored.drops {
+            producer.restore_dropped(reason, kind);
+        }
+        if restored.lost > 0 {
+            producer.restore_lost(restored.lost);
+        }
+        if restored.corrupt > 0 {
+            events.push_back(Event::Error(Error::Storage {
+                message: format!(
+                    "{} stored entries of earlier pages were not readable and were removed",
+                    restored.corrupt
+                ),
+            }));
+        }
+        let mut me = Endpoint {
+            storage_key: format!("{prefix}{}", init.session_id),
+            identity_key,
+            config,
+            producer,
+            flow,
+            clock: Clock::default(),
+            in_flight: None,
+            direct: Vec::new(),
+            next_id: 0,
+            events,
+            hidden: false,
+            warm: false,
+            persisted: false,
+            persist_dirty: false,
+            persist_lost: 0,
+            write_failures: 0,
+            corrupt_entries: restored.corrupt,
+        };
+        me.flow.want(now, &me.clock);
+        Ok(me)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn session_id(&self) -> &str {
+        self.producer.session_id()
+    }
+
+    /// The server's clock offset learned so far (server minus page), in milliseconds.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.clock.offset_ms()
+    }
+
+    fn changed(&mut self) {
+        if self.hidden {
+            self.persist_dirty = true;
+        }
+    }
+
+    /// Where the page is (path, viewport), written into the records that follow.
+    pub fn set_page(&mut self, page: crate::capture::PageContext) {
+        self.producer.set_page(page);
+    }
+
+    /// A captured mouse event.
+    pub fn handle_mouse(&mut self, sample: MouseSample, now: Now) {
+        self.producer.handle_mouse(sample, internal(now));
+        self.changed();
+    }
+
+    /// An app record (its JSON); see [`Producer::record_app_routed`].
+    pub fn record_app(
+        &mut self,
+        data_json: &str,
+        partition_key: Option<&str>,
+        explicit_hash_key: Option<&str>,
+        now: Now,
+    ) -> Result<u64, Error> {
+        let r = self.producer.record_app_routed(
+            data_json,
+            partition_key,
+            explicit_hash_key,
+            internal(now),
+        );
+        self.changed();
+        r
+    }
+
+    /// Everything recorded so far goes now; returns the watermark for [`Endpoint::is_flushed`].
+    /// Credentials that failed for good are tried once more.
+    pub fn flush(&mut self, now: Now) -> u64 {
+        self.flow.resume();
+        self.producer.flush(internal(now))
+    }
+
+    /// Stops taking records and sends what is buffered.
+    pub fn close(&mut self, now: Now) -> u64 {
+        self.flow.resume();
+        self.producer.close(internal(now))
+    }
+
+    pub fn is_flushed(&self, upto: u64) -> bool {
+        self.producer.is_flushed(upto)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.producer.is_closed()
+    }
+
+    /// Counters: the producer's, and what storage did.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.producer.stats();
+        s.storage_write_failures = self.write_failures;
+        s.storage_entries_corrupt = self.corrupt_entries;
+        s
+    }
+
+    /// Timers: the coalescer, expiry, flush interval, backoff, credential refresh.
+    pub fn handle_timeout(&mut self, now: Now) {
+        let now = internal(now);
+        self.producer.handle_timeout(now);
+        self.flow.handle_timeout(now, &self.clock);
+        self.drain_flow();
+        self.drain_producer();
+    }
+
+    /// When to call [`Endpoint::handle_timeout`], on the shell's monotonic clock.
+    pub fn poll_timeout(&self, now: Now) -> Option<u64> {
+        let internal_now = internal(now);
+        let can_send = self.flow.usable(self.clock.server(now.wall)).is_some();
+        let mut next = self.producer.poll_timeout_sending(can_send);
+        let mut at = |t: u64| next = Some(next.map_or(t, |n: u64| n.min(t)));
+        let (flow_at, refresh_at) = self.flow.poll_timeout();
+        if let Some(t) = flow_at {
+            at(t);
+        }
+        if let Some(r) = refresh_at {
+            let wait = r.saturating_sub(self.clock.server(now.wall));
+            at(internal_now.mono + wait);
+        }
+        // A time already past means "now" (the shell's clock may not go below its zero).
+        next.map(|t| {
+            t.saturating_sub(MONO_EPOCH)
+                .max(now.mono.min(t.saturating_sub(MONO_EPOCH)))
+        })
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The next request to send, if any: credential requests first, then the app's direct
+    /// PutRecords, then the producer's (one at a time), signed with the server's clock.
+    /// While hidden it is sent with keepalive, its body within [`KEEPALIVE_BUDGET`], and the
+    /// persisted copy is brought up to date.
+    pub fn poll_transmit(&mut self, now: Now) -> Option<Transmit> {
+        let now = internal(now);
+        if let Some(t) = self.flow.poll_transmit() {
+            return Some(t);
+        }
+        let server_now = self.clock.server(now.wall);
+        let transmit = match self.flow.usable(server_now).cloned() {
+            Some(creds) => self
+                .direct_transmit(&creds, server_now)
+                .or_else(|| self.kinesis_transmit(&creds, now, server_now)),
+            None => {
+                if self.producer.has_buffered() || self.direct.iter().any(|d| !d.sent) {
+                    self.flow.want(now, &self.clock);
+                }
+                self.drain_flow();
+                self.flow.poll_transmit()
+            }
+        };
+        if self.hidden && self.persist_dirty {
+            self.persist(now);
+        }
+        transmit
+    }
+
+    fn direct_transmit(
+        &mut self,
+        creds: &aws_credential_types::Credentials,
+        server_now: EpochMillis,
+    ) -> Option<Transmit> {
+        let region = self.config.region.clone();
+        let timeout_ms = self.config.request_timeout_ms;
+        let d = self.direct.iter_mut().find(|d| !d.sent)?;
+        d.sent = true;
+        let id = d.id;
+        match d.request.take()? {
+            Ok(mut request) => match sign(&mut request, creds, &region, "kinesis", server_now) {
+                Ok(()) => Some(Transmit {
+                    id,
+                    request,
+                    keepalive: false,
+                    cookies: false,
+                    timeout_ms,
+                }),
+                Err(e) => {
+                    self.finish_direct(id, Err(e));
+                    None
+                }
+            },
+            Err(e) => {
+                self.finish_direct(id, Err(e));
+                None
+            }
+        }
+    }
+
+    fn kinesis_transmit(
+        &mut self,
+        creds: &aws_credential_types::Credentials,
+        now: Now,
+        server_now: EpochMillis,
+    ) -> Option<Transmit> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let (batch, request) = if self.hidden {
+            self.keepalive_batch(now)?
+        } else {
+            // Until the first answer, what is buffered goes at once: credentials and the
+            // CORS preflight are proven (and cached) before the page can go away.
+            let batch = self.producer.poll_batch_forced(now, !self.warm)?;
+            match self.build(&batch) {
+                Ok(r) => (batch, r),
+                Err(e) => {
+                    self.producer.handle_result(batch, Err(e), now);
+                    self.drain_producer();
+                    return None;
+                }
+            }
+        };
+        let mut request = request;
+        if let Err(e) = sign(
+            &mut request,
+            creds,
+            &self.config.region,
+            "kinesis",
+            server_now,
+        ) {
+            self.producer.handle_result(batch, Err(e), now);
+            self.drain_producer();
+            return None;
+        }
+        let id = self.id();
+        self.in_flight = Some(Flight { id, batch });
+        Some(Transmit {
+            id,
+            request,
+            keepalive: self.hidden,
+            cookies: false,
+            timeout_ms: self.config.request_timeout_ms,
+        })
+    }
+
+    fn build(&self, batch: &Batch) -> Result<HttpRequest, Error> {
+        request::put_records(
+            &self.config,
+            &batch.request_records(),
+            self.config.settings.max_record_bytes,
+        )
+    }
+
+    /// The largest batch from the head whose body fits [`KEEPALIVE_BUDGET`]: trimmed, not
+    /// skipped. `None` when not even one record fits (it stays for the persisted copy).
+    fn keepalive_batch(&mut self, now: Now) -> Option<(Batch, HttpRequest)> {
+        // Base64 makes data 4/3 larger; start from that estimate and shrink until it fits.
+        let mut cap = KEEPALIVE_BUDGET * 3 / 4;
+        loop {
+            let batch = self.producer.take_keepalive_batch(now, cap)?;
+            let request = match self.build(&batch) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.producer.handle_result(batch, Err(e), now);
+                    self.drain_producer();
+                    return None;
+                }
+            };
+            let size = request.body.len();
+            if size <= KEEPALIVE_BUDGET {
+                return Some((batch, request));
+            }
+            let single = batch.records.len() <= 1;
+            self.producer.give_back(batch);
+            if single {
+                return None;
+            }
+            let shrunk = cap * KEEPALIVE_BUDGET / size;
+            cap = shrunk.min(cap.saturating_sub(1)).max(1);
+        }
+    }
+
+    /// A signed PutRecords of the app's own records now, outside the buffer
+    /// (`putRecords()`); its answer comes as [`Event::Direct`] with the returned id.
+    pub fn put_records_now(&mut self, records: &[OwnedRecord], now: Now) -> u64 {
+        let id = self.id();
+        let borrowed: Vec<_> = records.iter().map(OwnedRecord::as_record).collect();
+        let request = request::put_records(
+            &self.config,
+            &borrowed,
+            self.config.settings.max_record_bytes,
+        );
+        self.direct.push(Direct {
+            id,
+            request: Some(request),
+            sent: false,
+            records: records.len(),
+        });
+        self.flow.resume();
+        self.flow.want(internal(now), &self.clock);
+        id
+    }
+
+    fn finish_direct(&mut self, id: u64, result: Result<PutRecordsOutput, Error>) {
+        self.direct.retain(|d| d.id != id);
+        self.events.push_back(Event::Direct { id, result });
+    }
+
+    /// The answer to a transmit. Answers to unknown ids (a page function that timed out,
+    /// a request of a closed flow) are ignored.
+    pub fn handle_response(&mut self, id: u64, answer: Answer, now: Now) {
+        let now = internal(now);
+        if self.flow.owns(id) {
+            self.flow.handle_response(id, answer, now, &mut self.clock);
+            self.drain_flow();
+            return;
+        }
+        let endpoint = self.config.endpoint.clone();
+        let error_of = |t: Transport| {
+            match t {
+            Transport::Timeout => Error::Timeout {
+                endpoint: endpoint.clone(),
+                after_ms: self.config.request_timeout_ms,
+            },
+            Transport::Network(message) => Error::Network {
+                endpoint: endpoint.clone(),
+                message: format!("{message} (connection refused, DNS failure or blocked by CORS: check that the endpoint is reachable and allows this origin)"),
+            },
+        }
+        };
+        if let Some(pos) = self.direct.iter().position(|d| d.id == id) {
+            let records = self.direct[pos].records;
+            let result = match answer {
+                Err(t) => Err(error_of(t)),
+                Ok(res) => {
+                    self.clock.learn_from_date(res.date.as_deref(), now.wall);
+                    self.read(&res, now)
+                        .and_then(|body| parse_put_records(&body, records, &endpoint))
+                }
+            };
+            return self.finish_direct(id, result);
+        }
+        let Some(flight) = self.in_flight.take_if(|f| f.id == id) else {
+            return;
+        };
+        let batch = flight.batch;
+        let sent = batch.kinesis.len();
+        let mut retry_after = None;
+        let result = match answer {
+            Err(t) => Err(error_of(t)),
+            Ok(res) => {
+                self.warm = true;
+                self.clock.learn_from_date(res.date.as_deref(), now.wall);
+                retry_after =
+                    retry_after_ms(res.retry_after.as_deref(), self.clock.server(now.wall));
+                if res.status == 413 && batch.kinesis.len() > 1 {
+                    self.producer.split_after_too_large(batch);
+                    self.events.push_back(Event::Stats);
+                    self.changed();
+                    return;
+                }
+                self.read(&res, now)
+                    .and_then(|body| parse_put_records(&body, sent, &endpoint))
+            }
+        };
+        if let Err(Error::Service {
+            code: ServiceErrorCode::ExpiredToken | ServiceErrorCode::UnrecognizedClient,
+            ..
+        }) = &result
+        {
+            self.flow.invalidate(now, &self.clock);
+            self.drain_flow();
+        }
+        self.producer
+            .handle_result_after(batch, result, retry_after, now);
+        self.drain_producer();
+        self.events.push_back(Event::Stats);
+        self.changed();
+    }
+
+    /// The body of a 2xx answer, or the service's error; a clock 5 minutes off is learned
+    /// from the answer (its `Date` if exposed, else the "Signature expired" message's time).
+    fn read(&mut self, res: &crate::io::Response, now: Now) -> Result<String, Error> {
+        if (200..300).contains(&res.status) {
+            return Ok(res.body.clone());
+        }
+        let error = parse_error(res.status, &res.body, res.error_type.as_deref());
+        if let Error::Service { message, .. } = &error {
+            if is_clock_skew(message) {
+                let server = res
+                    .date
+                    .as_deref()
+                    .and_then(parse_http_date)
+                    .or_else(|| server_time_from_skew(message));
+                if let Some(server) = server {
+                    self.clock.learn(server, now.wall);
+                }
+            }
+        }
+        Err(error)
+    }
+
+    /// The answer of a page function the endpoint asked for ([`Event::CallProvider`],
+    /// [`Event::CallLogins`]): JSON of what it resolved to, or its rejection's message.
+    pub fn handle_js(&mut self, id: u64, answer: Result<String, String>, now: Now) {
+        self.flow.handle_js(id, answer, internal(now), &self.clock);
+        self.drain_flow();
+    }
+
+    /// The page was hidden or is going away (`visibilitychange` to hidden, `pagehide`):
+    /// from now on requests go with keepalive, and the persisted copy is written now and
+    /// kept up to date while hidden.
+    pub fn handle_hidden(&mut self, now: Now) {
+        if self.hidden {
+            return;
+        }
+        self.hidden = true;
+        self.producer.flush(internal(now));
+        self.persist_dirty = true;
+    }
+
+    /// Visible again: the live page holds its records, so the persisted copy goes.
+    pub fn handle_shown(&mut self, _now: Now) {
+        if !self.hidden {
+            return;
+        }
+        self.hidden = false;
+        self.persist_dirty = false;
+        if self.persisted {
+            self.persisted = false;
+            self.events.push_back(Event::Remove {
+                key: self.storage_key.clone(),
+            });
+        }
+    }
+
+    /// `localStorage` refused a write (over its quota): a smaller copy is tried once, and the
+    /// failure is reported; at worst a marker keeps the count of what is lost.
+    pub fn handle_store_failed(&mut self, key: &str, now: Now) {
+        if key != self.storage_key {
+            return;
+        }
+        self.write_failures += 1;
+        let now = internal(now);
+        let records = self.producer.unload_snapshot(now);
+        let budget = self.config.settings.persist_max_bytes / (1 << self.write_failures.min(8));
+        let fallback = if self.write_failures <= 1 {
+            persist::snapshot(&records, self.persist_lost, budget, now)
+        } else {
+            persist::snapshot(&[], self.persist_lost + records.len() as u64, 256, now)
+        };
+        if self.write_failures == 1 {
+            self.events.push_back(Event::Error(Error::Storage {
+                message: format!(
+                    "localStorage refused to keep {} unsent records (over its quota); if the page closes now, what does not fit is lost",
+                    records.len()
+                ),
+            }));
+        }
+        if let Some((value, _)) = fallback {
+            if self.write_failures <= 2 {
+                self.events.push_back(Event::Store {
+                    key: self.storage_key.clone(),
+                    value,
+                });
+            }
+        }
+    }
+
+    fn persist(&mut self, now: Now) {
+        self.persist_dirty = false;
+        let budget = self.config.settings.persist_max_bytes;
+        if budget == 0 {
+            return;
+        }
+        let records = self.producer.unload_snapshot(now);
+        match persist::snapshot(&records, self.persist_lost, budget, now) {
+            Some((value, _)) => {
+                self.persisted = true;
+                self.events.push_back(Event::Store {
+                    key: self.storage_key.clone(),
+                    value,
+                });
+            }
+            None if self.persisted => {
+                self.persisted = false;
+                self.events.push_back(Event::Remove {
+                    key: self.storage_key.clone(),
+                });
+            }
+            None => {}
+        }
+    }
+
+    /// What the shell must do next.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn drain_flow(&mut self) {
+        while let Some(e) = self.flow.poll_event() {
+            let event = match e {
+                FlowEvent::CallProvider { id } => Event::CallProvider { id },
+                FlowEvent::CallLogins { id } => Event::CallLogins { id },
+                FlowEvent::StoreIdentity(id) => match &self.identity_key {
+                    Some(key) => Event::Store {
+                        key: key.clone(),
+                        value: id,
+                    },
+                    None => continue,
+                },
+                FlowEvent::ForgetIdentity => match &self.identity_key {
+                    Some(key) => Event::Remove { key: key.clone() },
+                    None => continue,
+                },
+                FlowEvent::Failed(e) => {
+                    // Direct requests waiting for credentials get the failure too.
+                    let waiting: Vec<u64> = self
+                        .direct
+                        .iter()
+                        .filter(|d| !d.sent)
+                        .map(|d| d.id)
+                        .collect();
+                    for id in waiting {
+                        self.finish_direct(id, Err(e.clone()));
+                    }
+                    Event::Error(e)
+                }
+            };
+            self.events.push_back(event);
+        }
+    }
+
+    fn drain_producer(&mut self) {
+        for d in self.producer.take_drops() {
+            self.events.push_back(Event::Drop(d));
+        }
+        for e in self.producer.take_errors() {
+            self.events.push_back(Event::Error(e));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "endpoint_tests.rs"]
+mod tests;

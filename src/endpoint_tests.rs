@@ -1,0 +1,1037 @@
+//! The endpoint driven as the shell drives it, against small models of the credential
+//! sources and of Kinesis, with a simulated clock: every behaviour of the browser path that
+//! does not need a browser, deterministic and without sleeping.
+
+use super::*;
+use crate::capture::{EventKind, MouseSample};
+use crate::io::Response;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const T0: u64 = 1_795_704_302_000; // 2026-11-26T14:45:02Z
+
+fn civil(ms: u64) -> (i64, u32, u32, u64, u64, u64) {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // H. Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn iso(ms: u64) -> String {
+    let (y, m, d, h, mi, s) = civil(ms);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+fn http_date(ms: u64) -> String {
+    let (y, m, d, h, mi, s) = civil(ms);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "Thu, {d:02} {} {y} {h:02}:{mi:02}:{s:02} GMT",
+        MONTHS[m as usize - 1]
+    )
+}
+
+/// What the models answer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Ok,
+    /// Every record of a PutRecords fails with this code (inside a 200).
+    FailRecords(&'static str),
+}
+
+/// A shell with the browser replaced by models: it carries out what the endpoint asks.
+struct Sim {
+    ep: Endpoint,
+    /// The page's clocks.
+    now: Now,
+    /// The server's clock minus the page's wall clock.
+    server_offset: i64,
+    /// Whether answers carry a readable `Date`.
+    date_exposed: bool,
+    storage: BTreeMap<String, String>,
+    /// Keys whose next write fails (quota).
+    full: bool,
+    sent: Vec<Transmit>,
+    pending: Vec<Transmit>,
+    drops: Vec<DropReport>,
+    errors: Vec<Error>,
+    js_calls: Vec<Event>,
+    directs: Vec<(u64, Result<PutRecordsOutput, Error>)>,
+    /// Every record (sid, seq) Kinesis stored.
+    stored_records: Vec<(String, u64)>,
+    credential_requests: u32,
+    kinesis_mode: Mode,
+    ttl_s: u64,
+}
+
+fn config(extra: Value) -> Config {
+    let mut c = json!({"streamName": "general_stream", "region": "us-east-1",
+                       "credentials": {"url": "https://app.example/kinesis-credentials"}, "capture": false});
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    let provider = c["credentials"]["provider"] == json!("fn");
+    if provider {
+        c["credentials"]["provider"] = Value::Null;
+    }
+    Config::from_json(&c, provider).unwrap()
+}
+
+impl Sim {
+    fn new(extra: Value) -> Sim {
+        Sim::with_storage(
+            extra,
+            BTreeMap::new(),
+            Now {
+                wall: T0,
+                mono: 1_000,
+            },
+        )
+    }
+
+    fn with_storage(extra: Value, storage: BTreeMap<String, String>, now: Now) -> Sim {
+        let init = Init {
+            session_id: "session-b".into(),
+            seed: 42,
+            logins_json: None,
+            logins_fn: false,
+            stored: storage.clone().into_iter().collect(),
+        };
+        let ep = Endpoint::new(config(extra), init, now).unwrap();
+        let mut sim = Sim {
+            ep,
+            now,
+            server_offset: 0,
+            date_exposed: true,
+            storage,
+            full: false,
+            sent: Vec::new(),
+            pending: Vec::new(),
+            drops: Vec::new(),
+            errors: Vec::new(),
+            js_calls: Vec::new(),
+            directs: Vec::new(),
+            stored_records: Vec::new(),
+            credential_requests: 0,
+            kinesis_mode: Mode::Ok,
+            ttl_s: 3600,
+        };
+        sim.drive();
+        sim
+    }
+
+    fn server_now(&self) -> u64 {
+        (self.now.wall as i64 + self.server_offset) as u64
+    }
+
+    /// What the shell does after every input.
+    fn drive(&mut self) {
+        self.ep.handle_timeout(self.now);
+        while let Some(t) = self.ep.poll_transmit(self.now) {
+            self.sent.push(t.clone());
+            self.pending.push(t);
+        }
+        while let Some(e) = self.ep.poll_event() {
+            match e {
+                Event::Store { key, value } => {
+                    if self.full {
+                        self.ep.handle_store_failed(&key, self.now);
+                    } else {
+                        self.storage.insert(key, value);
+                    }
+                }
+                Event::Remove { key } => {
+                    self.storage.remove(&key);
+                }
+                Event::Drop(d) => self.drops.push(d),
+                Event::Error(e) => self.errors.push(e),
+                Event::Stats => {}
+                Event::Direct { id, result } => self.directs.push((id, result)),
+                call => self.js_calls.push(call),
+            }
+        }
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.now.wall += ms;
+        self.now.mono += ms;
+        self.drive();
+    }
+
+    /// Runs timers until the endpoint has nothing due within `ms`, answering nothing.
+    fn wait(&mut self, ms: u64) {
+        let end = self.now.mono + ms;
+        for spins in 0.. {
+            let next = self.ep.poll_timeout(self.now).filter(|&t| t <= end);
+            let Some(t) = next else { break };
+            let step = t.saturating_sub(self.now.mono);
+            // A timer due again and again at once is a busy loop in the page.
+            assert!(step > 0 || spins < 50, "the timer spins at {:?}", self.now);
+            self.advance(step.max(1));
+            if self.now.mono >= end {
+                break;
+            }
+        }
+        let rest = end.saturating_sub(self.now.mono);
+        self.advance(rest);
+    }
+
+    fn response(&self, status: u16, body: String) -> Response {
+        Response {
+            status,
+            body,
+            date: self.date_exposed.then(|| http_date(self.server_now())),
+            error_type: None,
+            retry_after: None,
+        }
+    }
+
+    fn answer(&mut self, t: &Transmit, answer: Answer) {
+        self.pending.retain(|p| p.id != t.id);
+        self.ep.handle_response(t.id, answer, self.now);
+        self.drive();
+    }
+
+    /// Answers every pending request as the models would, repeatedly, until none is left.
+    fn serve(&mut self) {
+        for _ in 0..1000 {
+            let Some(t) = self.pending.first().cloned() else {
+                return;
+            };
+            let answer = self.model(&t);
+            self.answer(&t, answer);
+        }
+        panic!("the endpoint never stopped sending");
+    }
+
+    fn model(&mut self, t: &Transmit) -> Answer {
+        if t.request.method == "GET" {
+            self.credential_requests += 1;
+            let body = json!({"AccessKeyId": "ASIAFAKESIM000000000", "SecretAccessKey": "fake-sim-secret",
+                              "SessionToken": "fake-sim-session-token", "Expiration": iso(self.server_now() + self.ttl_s * 1000)});
+            return Ok(self.response(200, body.to_string()));
+        }
+        Ok(self.kinesis(t))
+    }
+
+    fn kinesis(&mut self, t: &Transmit) -> Response {
+        let amz = t
+            .request
+            .header("x-amz-date")
+            .unwrap_or_default()
+            .to_string();
+        let signed = crate::time::parse_iso8601(&format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            &amz[0..4],
+            &amz[4..6],
+            &amz[6..8],
+            &amz[9..11],
+            &amz[11..13],
+            &amz[13..15]
+        ))
+        .unwrap();
+        let server = self.server_now();
+        if signed + 5 * 60_000 < server {
+            let stamp = |ms: u64| iso(ms).replace(['-', ':'], "");
+            let msg = format!(
+                "Signature expired: {amz} is now earlier than {} ({} - 5 min.)",
+                stamp(server - 300_000),
+                stamp(server)
+            );
+            return self.response(
+                400,
+                json!({"__type": "InvalidSignatureException", "message": msg}).to_string(),
+            );
+        }
+        if signed > server + 5 * 60_000 {
+            let stamp = |ms: u64| iso(ms).replace(['-', ':'], "");
+            let msg = format!(
+                "Signature not yet current: {amz} is still later than {} ({} + 5 min.)",
+                stamp(server + 300_000),
+                stamp(server)
+            );
+            return self.response(
+                400,
+                json!({"__type": "InvalidSignatureException", "message": msg}).to_string(),
+            );
+        }
+        let body: Value = serde_json::from_str(&t.request.body).unwrap();
+        let records = body["Records"].as_array().unwrap();
+        let mut out = Vec::new();
+        for r in records {
+            if let Mode::FailRecords(code) = self.kinesis_mode {
+                out.push(json!({"ErrorCode": code, "ErrorMessage": "no"}));
+                continue;
+            }
+            let data = crate::base64::decode(r["Data"].as_str().unwrap()).unwrap();
+            let inner =
+                crate::aggregation::decode(&data).unwrap_or_else(|_| vec![(String::new(), data)]);
+            for (_, d) in inner {
+                let v: Value = serde_json::from_slice(&d).unwrap();
+                self.stored_records.push((
+                    v["sid"].as_str().unwrap().to_string(),
+                    v["seq"].as_u64().unwrap(),
+                ));
+            }
+            out.push(json!({"SequenceNumber": "1", "ShardId": "shardId-000000000000"}));
+        }
+        let failed = out.iter().filter(|r| r.get("ErrorCode").is_some()).count();
+        self.response(
+            200,
+            json!({"FailedRecordCount": failed, "Records": out}).to_string(),
+        )
+    }
+
+    fn record(&mut self, i: u64) -> u64 {
+        let seq = self
+            .ep
+            .record_app(&json!({"i": i}).to_string(), None, None, self.now)
+            .unwrap();
+        self.drive();
+        seq
+    }
+
+    fn kinesis_sent(&self) -> Vec<&Transmit> {
+        self.sent
+            .iter()
+            .filter(|t| t.request.method == "POST")
+            .collect()
+    }
+
+    fn balanced(&self) {
+        let s = self.ep.stats();
+        assert_eq!(
+            s.records_received,
+            s.records_put + s.records_pending + s.dropped(),
+            "{s:?}"
+        );
+    }
+}
+
+fn mouse(x: f64) -> MouseSample {
+    MouseSample {
+        kind: EventKind::MouseMove,
+        client_x: x,
+        client_y: 1.0,
+        page_x: x,
+        page_y: 1.0,
+        buttons: 0,
+        button: 0,
+        pointer_type: None,
+        wheel: None,
+    }
+}
+
+#[test]
+fn credentials_are_fetched_at_start_and_the_first_record_goes_at_once() {
+    // Item 10: a visitor who leaves before the first flush still has credentials to sign
+    // the keepalive request with, and the first request (and its CORS preflight) is proven.
+    let mut sim = Sim::new(json!({"flushIntervalMs": 30_000}));
+    assert_eq!(sim.sent.len(), 1, "a credential request before any record");
+    assert_eq!(sim.sent[0].request.method, "GET");
+    assert!(
+        sim.sent[0].cookies,
+        "same-origin cookies to the app's own endpoint"
+    );
+    sim.serve();
+    sim.record(0);
+    assert_eq!(
+        sim.kinesis_sent().len(),
+        1,
+        "the first record does not wait 30 s"
+    );
+    sim.serve();
+    sim.record(1);
+    sim.ep.handle_mouse(mouse(3.0), sim.now);
+    sim.drive();
+    assert_eq!(
+        sim.kinesis_sent().len(),
+        1,
+        "later ones wait for the interval"
+    );
+    sim.wait(30_000);
+    sim.serve();
+    assert_eq!(sim.stored_records.len(), 3, "two app records and a move");
+    sim.balanced();
+}
+
+#[test]
+fn records_made_after_the_page_hid_go_by_keepalive_or_are_in_the_kept_copy() {
+    // Item 1: the app's own pagehide handler runs after ours and records; a background tab
+    // records too. Each such record is sent with keepalive or is in the persisted copy, which
+    // is written at once and kept up to date.
+    let mut sim = Sim::new(json!({"flushIntervalMs": 30_000}));
+    sim.serve();
+    sim.record(0);
+    sim.serve();
+    for i in 1..5 {
+        sim.record(i);
+    }
+    sim.ep.handle_hidden(sim.now);
+    sim.drive();
+    let keepalive: Vec<_> = sim
+        .pending
+        .iter()
+        .filter(|t| t.keepalive)
+        .cloned()
+        .collect();
+    assert_eq!(
+        keepalive.len(),
+        1,
+        "the buffer goes at once, with keepalive"
+    );
+    let key = "kinesis-browser-producer:v2:general_stream@https://kinesis.us-east-1.amazonaws.com:session-b";
+    let seqs = |sim: &Sim| -> Vec<u64> {
+        let v: Value = serde_json::from_str(sim.storage.get(key).expect("a kept copy")).unwrap();
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["s"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        seqs(&sim),
+        vec![1, 2, 3, 4],
+        "the copy holds what is in flight too"
+    );
+    // The app's handler, after ours: one request in flight, so this one is kept.
+    sim.record(5);
+    assert_eq!(
+        sim.pending.len(),
+        1,
+        "one request in flight, the keepalive one included"
+    );
+    assert_eq!(
+        seqs(&sim),
+        vec![1, 2, 3, 4, 5],
+        "kept up to date while hidden"
+    );
+    // The page lives on (a background tab): the keepalive answer comes, the next goes.
+    sim.serve();
+    assert!(sim.kinesis_sent().last().unwrap().keepalive);
+    assert!(
+        sim.storage.get(key).is_none_or(|_| seqs(&sim).is_empty()),
+        "nothing left to keep"
+    );
+    sim.record(6);
+    sim.serve();
+    assert_eq!(
+        sim.stored_records.iter().map(|r| r.1).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3, 4, 5, 6]
+    );
+    sim.ep.handle_shown(sim.now);
+    sim.drive();
+    assert!(
+        !sim.storage.contains_key(key),
+        "visible again: the copy goes"
+    );
+    sim.balanced();
+}
+
+#[test]
+fn the_keepalive_body_fits_the_budget_exactly_and_is_trimmed_not_skipped() {
+    let mut sim = Sim::new(json!({"flushIntervalMs": 30_000, "aggregation": false}));
+    sim.serve();
+    sim.record(0);
+    sim.serve();
+    for i in 1..400 {
+        let big = json!({"i": i, "pad": "x".repeat(300)});
+        sim.ep
+            .record_app(&big.to_string(), None, None, sim.now)
+            .unwrap();
+    }
+    sim.ep.handle_hidden(sim.now);
+    sim.drive();
+    let k = sim.pending[0].clone();
+    assert!(k.keepalive);
+    let body = k.request.body.len();
+    assert!(body <= KEEPALIVE_BUDGET, "{body}");
+    // One more record (~440 bytes of base64 and JSON) would not have fitted.
+    assert!(
+        body > KEEPALIVE_BUDGET - 600,
+        "{body}: trimmed to the budget, not far below it"
+    );
+    sim.balanced();
+}
+
+#[test]
+fn one_request_in_flight_and_no_made_up_error_for_a_batch_never_sent() {
+    // Hidden before any credentials: nothing can be signed, so nothing is taken from the
+    // buffer and nothing is reported failed; the kept copy holds the records.
+    let mut sim = Sim::new(json!({}));
+    sim.record(0);
+    sim.ep.handle_hidden(sim.now);
+    sim.drive();
+    assert!(sim.kinesis_sent().is_empty());
+    assert!(
+        sim.errors.is_empty() && sim.drops.is_empty(),
+        "{:?} {:?}",
+        sim.errors,
+        sim.drops
+    );
+    assert_eq!(sim.ep.stats().records_pending, 1);
+    assert!(sim.storage.values().any(|v| v.contains("\"s\":0")));
+    // Credentials arrive while hidden: the record goes, with keepalive.
+    sim.serve();
+    assert!(sim.kinesis_sent()[0].keepalive);
+    assert_eq!(sim.stored_records.len(), 1);
+    // With a request in flight, hiding starts no second one.
+    sim.ep.handle_shown(sim.now);
+    sim.record(1);
+    sim.ep.flush(sim.now);
+    sim.drive();
+    assert_eq!(sim.pending.len(), 1);
+    sim.ep.handle_hidden(sim.now);
+    sim.record(2);
+    assert_eq!(sim.pending.len(), 1, "still one");
+    sim.serve();
+    assert_eq!(sim.stored_records.len(), 3);
+    sim.balanced();
+}
+
+#[test]
+fn a_clock_far_off_is_learned_and_credentials_are_judged_by_the_servers_clock() {
+    // Item 3: the visitor's clock 20 minutes or 2 hours ahead, or behind.
+    for offset in [-20 * 60_000i64, 20 * 60_000, 2 * 3_600_000, -2 * 3_600_000] {
+        let mut sim = Sim::new(json!({}));
+        sim.server_offset = -offset;
+        sim.serve();
+        assert!(sim.errors.is_empty(), "{offset}: {:?}", sim.errors);
+        for i in 0..20 {
+            sim.record(i);
+            sim.serve();
+            sim.advance(3_000);
+        }
+        sim.wait(60_000);
+        sim.serve();
+        assert_eq!(sim.stored_records.len(), 20, "offset {offset}: delivered");
+        assert_eq!(
+            sim.credential_requests, 1,
+            "offset {offset}: credentials fetched once, never hammered"
+        );
+        assert!(
+            (sim.ep.clock_offset_ms() + offset).abs() < 2_000,
+            "learned {}",
+            sim.ep.clock_offset_ms()
+        );
+        sim.balanced();
+    }
+    // Without a readable Date, a Kinesis answer's "Signature expired" message teaches it.
+    let mut sim = Sim::new(json!({}));
+    sim.date_exposed = false;
+    sim.server_offset = 20 * 60_000; // the page is 20 minutes behind
+    sim.serve();
+    for i in 0..5 {
+        sim.record(i);
+    }
+    sim.serve();
+    sim.wait(10_000);
+    sim.serve();
+    assert_eq!(sim.stored_records.len(), 5);
+    assert!((sim.ep.clock_offset_ms() - 20 * 60_000).abs() < 2_000);
+}
+
+#[test]
+fn a_wall_clock_step_neither_stalls_sending_nor_expires_everything() {
+    // Item 11: timers run on the monotonic clock, timestamps on the wall clock.
+    let mut sim = Sim::new(json!({"recordTtlMs": 60_000}));
+    sim.serve();
+    for i in 0..3 {
+        sim.record(i);
+    }
+    sim.now.wall += 3 * 3_600_000; // the visitor's clock jumps ahead 3 hours
+    sim.server_offset -= 3 * 3_600_000;
+    sim.wait(2_000);
+    sim.serve();
+    assert_eq!(
+        sim.stored_records.len(),
+        3,
+        "nothing expired, nothing stalled"
+    );
+    sim.now.wall -= 6 * 3_600_000; // and back, further
+    sim.server_offset += 6 * 3_600_000;
+    sim.record(3);
+    for _ in 0..5 {
+        sim.wait(1_000);
+        sim.serve();
+    }
+    assert_eq!(sim.stored_records.len(), 4);
+    assert_eq!(sim.ep.stats().drops_by_reason.get("expired"), None);
+}
+
+#[test]
+fn restored_records_keep_their_capture_time_and_are_checked_like_new_ones() {
+    // Item 5.
+    let settings = config(json!({"recordTtlMs": 60_000})).settings;
+    let old = Now {
+        wall: T0 - 50_000,
+        mono: 5_000,
+    };
+    let mut p = Producer::new(settings, "session-a".into(), 1);
+    for i in 0..3 {
+        p.record_app(
+            &format!("{{\"i\":{i}}}"),
+            None,
+            Now {
+                wall: old.wall + i * 10_000,
+                mono: old.mono + i * 10_000,
+            },
+        )
+        .unwrap();
+    }
+    let then = Now {
+        wall: old.wall + 20_000,
+        mono: old.mono + 20_000,
+    };
+    let (text, kept) = persist::snapshot(&p.unload_snapshot(then), 2, 1 << 20, then).unwrap();
+    assert_eq!(kept, 3);
+    // One record made invalid by hand, one corrupt entry beside it.
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["records"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"s": 9, "k": "", "o": true, "t": "app", "c": T0, "d": "e30="}));
+    let prefix = persist::prefix("general_stream", "https://kinesis.us-east-1.amazonaws.com");
+    let storage = BTreeMap::from([
+        (format!("{prefix}session-a"), v.to_string()),
+        (format!("{prefix}session-c"), "{not json".to_string()),
+    ]);
+    // The next page starts 5 s after the first record turned 55 s old.
+    let mut sim = Sim::with_storage(
+        json!({"recordTtlMs": 60_000}),
+        storage,
+        Now {
+            wall: T0 + 5_000,
+            mono: 100,
+        },
+    );
+    assert!(
+        sim.storage.is_empty(),
+        "read entries are removed once started"
+    );
+    let s = sim.ep.stats();
+    assert_eq!(s.records_restored, 3);
+    assert_eq!(
+        s.drops_by_reason.get("invalid"),
+        Some(&1),
+        "the bad one alone"
+    );
+    assert_eq!(
+        s.drops_by_reason.get("persistFull"),
+        Some(&2),
+        "what the old page could not keep"
+    );
+    assert_eq!(s.storage_entries_corrupt, 1);
+    assert!(sim.errors.iter().any(|e| e.name() == "StorageError"));
+    // The oldest restored record (captured 55 s ago) expires 5 s later, keeping its TTL.
+    sim.wait(6_000);
+    assert_eq!(
+        sim.ep.stats().drops_by_reason.get("expired"),
+        Some(&1),
+        "{:?}",
+        sim.ep.stats()
+    );
+    sim.serve();
+    sim.wait(2_000);
+    sim.serve();
+    assert_eq!(sim.stored_records.len(), 2);
+    sim.balanced();
+
+    // A start that fails (bad config) does not get to consume anything.
+    let init = Init {
+        session_id: "x".into(),
+        seed: 1,
+        logins_json: Some("{\"p\": 3}".into()),
+        logins_fn: false,
+        stored: vec![(format!("{prefix}session-a"), text)],
+    };
+    assert!(Endpoint::new(config(json!({})), init, Now::from(T0)).is_err());
+}
+
+#[test]
+fn credential_failures_back_off_and_permanent_ones_stop_and_are_reported_once() {
+    // Item 6.
+    let mut sim = Sim::new(json!({}));
+    let mut waits = Vec::new();
+    for _ in 0..12 {
+        let t = sim.pending[0].clone();
+        let before = sim.now.mono;
+        sim.answer(&t, Err(Transport::Network("refused".into())));
+        let retry = sim.ep.poll_timeout(sim.now).unwrap();
+        waits.push(retry - before);
+        sim.advance(retry - sim.now.mono);
+        assert_eq!(sim.pending.len(), 1);
+    }
+    assert!(
+        waits.windows(2).take(6).all(|w| w[1] >= w[0] / 2),
+        "{waits:?}"
+    );
+    assert!(
+        *waits.last().unwrap() >= 60_000 && waits.iter().all(|&w| w <= 5 * 60_000),
+        "up to minutes: {waits:?}"
+    );
+    assert_eq!(
+        sim.errors.len(),
+        1,
+        "a run of failures is reported once: {:?}",
+        sim.errors
+    );
+
+    for (status, body) in [
+        (403, "{}".to_string()),
+        (200, "<html>sign in</html>".to_string()),
+        (200, json!({"AccessKeyId": "AKIAFAKELONGLIVED000", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": iso(T0 + 3_600_000)}).to_string()),
+    ] {
+        let mut sim = Sim::new(json!({}));
+        sim.record(0);
+        let t = sim.pending[0].clone();
+        let res = sim.response(status, body.clone());
+        sim.answer(&t, Ok(res));
+        sim.wait(30 * 60_000);
+        assert!(sim.pending.is_empty(), "{status} {body}: no retry");
+        assert_eq!(sim.errors.len(), 1, "{status}: reported once");
+        assert!(!sim.errors[0].to_string().contains("fake"), "{}", sim.errors[0]);
+        // An explicit flush tries once more.
+        sim.ep.flush(sim.now);
+        sim.drive();
+        assert_eq!(sim.pending.len(), 1);
+    }
+}
+
+#[test]
+fn a_provider_that_never_settles_times_out() {
+    let mut sim = Sim::new(json!({"credentials": {"provider": "fn"}, "requestTimeoutMs": 2_000}));
+    assert!(matches!(
+        sim.js_calls.as_slice(),
+        [Event::CallProvider { .. }]
+    ));
+    sim.advance(2_000);
+    assert_eq!(sim.errors.len(), 1);
+    assert!(
+        sim.errors[0]
+            .to_string()
+            .contains("did not settle within 2000 ms"),
+        "{}",
+        sim.errors[0]
+    );
+    // The late answer is ignored; the retry asks again.
+    let Event::CallProvider { id: first } = sim.js_calls[0] else {
+        unreachable!()
+    };
+    sim.ep.handle_js(first, Ok("{}".into()), sim.now);
+    sim.wait(1_500);
+    assert_eq!(sim.js_calls.len(), 2, "asked again after a backoff");
+    let Event::CallProvider { id } = sim.js_calls[1] else {
+        unreachable!()
+    };
+    let creds = json!({"accessKeyId": "ASIAFAKE", "secretAccessKey": "s", "sessionToken": "t", "expiration": iso(T0 + 3_600_000)});
+    sim.ep.handle_js(id, Ok(creds.to_string()), sim.now);
+    sim.record(0);
+    sim.serve();
+    assert_eq!(sim.stored_records.len(), 1);
+}
+
+#[test]
+fn cognito_keeps_its_identity_and_mints_none_on_a_transient_error() {
+    let pool = "us-east-1:00000000-0000-4000-8000-0000000b0b00";
+    let creds = json!({"cognitoIdentityPoolId": pool, "cognitoGuestRoleArn": "arn:aws:iam::000000000000:role/guest"});
+    let identity_key = identity_storage_key(pool);
+    let storage = BTreeMap::from([(
+        identity_key.clone(),
+        "us-east-1:0f1e2d3c-0000-4000-8000-000000000abc".to_string(),
+    )]);
+    let mut sim = Sim::with_storage(
+        json!({"credentials": creds}),
+        storage,
+        Now { wall: T0, mono: 0 },
+    );
+    let t = sim.pending[0].clone();
+    assert_eq!(
+        t.request.header("x-amz-target"),
+        Some("AWSCognitoIdentityService.GetOpenIdToken"),
+        "the kept identity, no GetId"
+    );
+    let res = sim.response(
+        500,
+        json!({"__type": "InternalErrorException", "message": "try again"}).to_string(),
+    );
+    sim.answer(&t, Ok(res));
+    sim.wait(60_000);
+    let targets: Vec<_> = sim
+        .sent
+        .iter()
+        .filter_map(|t| t.request.header("x-amz-target"))
+        .collect();
+    assert!(
+        targets.iter().all(|t| t.ends_with("GetOpenIdToken")),
+        "no new identity on a transient error: {targets:?}"
+    );
+    assert!(sim.storage.contains_key(&identity_key));
+    // A kept identity the pool no longer knows: one new one.
+    let t = sim.pending[0].clone();
+    let res = sim.response(
+        400,
+        json!({"__type": "ResourceNotFoundException", "message": "Identity 'x' not found."})
+            .to_string(),
+    );
+    sim.answer(&t, Ok(res));
+    assert_eq!(
+        sim.pending[0].request.header("x-amz-target"),
+        Some("AWSCognitoIdentityService.GetId")
+    );
+    assert!(!sim.storage.contains_key(&identity_key));
+}
+
+#[test]
+fn kept_rejected_records_retry_within_their_ttl_through_the_endpoint() {
+    // Item 8: rejectedRecords "keep", through the same calls the shell makes.
+    let mut sim = Sim::new(json!({"rejectedRecords": "keep", "recordTtlMs": 150_000}));
+    sim.serve();
+    sim.kinesis_mode = Mode::FailRecords("AccessDeniedException");
+    sim.record(0);
+    sim.serve();
+    assert_eq!(sim.kinesis_sent().len(), 1);
+    sim.wait(59_000);
+    assert_eq!(sim.kinesis_sent().len(), 1, "kept, not retried at once");
+    sim.kinesis_mode = Mode::Ok;
+    sim.wait(2_000);
+    sim.serve();
+    assert_eq!(sim.stored_records.len(), 1, "tried again a minute later");
+    assert!(sim.drops.is_empty());
+    sim.balanced();
+}
+
+#[test]
+fn throttling_and_timeouts_are_retried_honouring_retry_after_and_413_splits() {
+    for (status, code) in [
+        (429, "TooManyRequestsException"),
+        (408, "RequestTimeout"),
+        (400, "ThrottlingException"),
+        (400, "RequestTimeoutException"),
+    ] {
+        let mut sim = Sim::new(json!({}));
+        sim.serve();
+        sim.record(0);
+        let t = sim.pending[0].clone();
+        let mut res = sim.response(
+            status,
+            json!({"__type": code, "message": "slow down"}).to_string(),
+        );
+        res.retry_after = Some("7".into());
+        sim.answer(&t, Ok(res));
+        sim.advance(6_900);
+        assert!(sim.pending.is_empty(), "{code}: not before Retry-After");
+        sim.advance(200);
+        assert_eq!(sim.pending.len(), 1, "{code}: retried after it");
+        sim.serve();
+        assert_eq!(sim.stored_records.len(), 1, "{code}");
+        sim.balanced();
+    }
+    // 413: the batch is split, nothing dropped.
+    let mut sim = Sim::new(json!({"aggregation": false}));
+    sim.serve();
+    sim.record(0);
+    sim.serve();
+    for i in 1..=8 {
+        sim.ep
+            .record_app(&json!({"i": i}).to_string(), None, None, sim.now)
+            .unwrap();
+    }
+    sim.ep.flush(sim.now);
+    sim.drive();
+    let t = sim.pending[0].clone();
+    let sent = |t: &Transmit| {
+        serde_json::from_str::<Value>(&t.request.body).unwrap()["Records"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(sent(&t), 8);
+    let res = sim.response(413, String::new());
+    sim.answer(&t, Ok(res));
+    assert_eq!(sent(&sim.pending[0]), 4, "half as many");
+    sim.serve();
+    sim.wait(5_000);
+    sim.serve();
+    assert_eq!(sim.stored_records.len(), 9);
+    assert!(sim.drops.is_empty());
+}
+
+#[test]
+fn a_flush_interval_not_under_the_ttl_is_a_config_error() {
+    let c = json!({"streamName": "s", "region": "us-east-1", "credentials": {"url": "/c"},
+                   "flushIntervalMs": 60_000, "recordTtlMs": 60_000});
+    match Config::from_json(&c, false) {
+        Err(Error::Config { key, message }) => {
+            assert_eq!(key, "flushIntervalMs");
+            assert!(message.contains("recordTtlMs"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_storage_write_is_reported_and_the_copy_stays_within_its_bound() {
+    // Item 9.
+    let mut sim = Sim::new(json!({"persistMaxBytes": 4_000}));
+    for i in 0..100 {
+        sim.record(i);
+    }
+    sim.ep.handle_hidden(sim.now);
+    sim.drive();
+    let text = sim.storage.values().next().unwrap().clone();
+    assert!(text.len() <= 4_000, "{} bytes", text.len());
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let kept = v["records"].as_array().unwrap().len() as u64;
+    assert_eq!(
+        kept + v["dropped"].as_u64().unwrap(),
+        100,
+        "what does not fit is counted"
+    );
+    // The quota is full: the write fails, is reported, and a marker keeps the count.
+    let mut sim = Sim::new(json!({}));
+    sim.full = true;
+    for i in 0..10 {
+        sim.record(i);
+    }
+    sim.ep.handle_hidden(sim.now);
+    sim.drive();
+    assert!(
+        sim.errors
+            .iter()
+            .any(|e| e.name() == "StorageError" && e.to_string().contains("10 unsent records")),
+        "{:?}",
+        sim.errors
+    );
+    assert_eq!(
+        sim.ep.stats().storage_write_failures,
+        3,
+        "the copy, a quarter of it, a marker"
+    );
+}
+
+#[test]
+fn no_debug_output_holds_a_secret() {
+    // Item 12.
+    let mut sim = Sim::new(json!({}));
+    sim.serve();
+    sim.record(0);
+    let t = sim.pending[0].clone();
+    let res = sim.response(200, "{\"SessionToken\":\"fake-sim-session-token\"}".into());
+    let text = format!("{t:?} {:?} {res:?} {:?}", t.request, sim.ep);
+    for secret in ["fake-sim-secret", "fake-sim-session-token", "Signature="] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert!(text.contains("authorization"), "header names stay: {text}");
+}
+
+/// xorshift64*, for reproducible random inputs.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[test]
+fn no_server_answer_or_stored_entry_can_panic_the_module() {
+    // Item 4: random and mutated inputs into every parser the browser path runs.
+    let mut rng = Rng(0x5eed);
+    let seeds = [
+        r#"{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"s"}]}"#.to_string(),
+        r#"{"__type":"InvalidSignatureException","message":"Signature expired: 20261126T131000Z is now earlier than 20261126T131500Z (20261126T132000Z - 5 min.)"}"#.to_string(),
+        r#"<AssumeRoleWithWebIdentityResponse><Credentials><AccessKeyId>ASIA</AccessKeyId><SecretAccessKey>s&amp;</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2026-11-26T15:45:02Z</Expiration></Credentials></AssumeRoleWithWebIdentityResponse>"#.to_string(),
+        r#"{"IdentityId":"us-east-1:x","Credentials":{"AccessKeyId":"ASIA","SecretKey":"s","SessionToken":"t","Expiration":1795707902.5},"Token":"a.b.c"}"#.to_string(),
+        r#"{"v":2,"dropped":1,"records":[{"s":1,"k":"k","h":"12","o":true,"t":"click","c":1795704302000,"d":"e30="}]}"#.to_string(),
+        "Thu, 26 Nov 2026 13:20:00 GMT".to_string(),
+    ];
+    let settings = config(json!({})).settings;
+    let alphabet: Vec<char> = "{}[]\":,<>/&;#x0123456789.eE+-éT Z\\u\u{1F600}"
+        .chars()
+        .collect();
+    for round in 0..20_000 {
+        let base = &seeds[round % seeds.len()];
+        let mut s: Vec<char> = base.chars().collect();
+        for _ in 0..1 + rng.next() % 6 {
+            let i = (rng.next() % (s.len() as u64 + 1)) as usize;
+            match rng.next() % 3 {
+                0 if i < s.len() => {
+                    s.remove(i);
+                }
+                1 if i < s.len() => s[i] = alphabet[(rng.next() % alphabet.len() as u64) as usize],
+                _ => s.insert(i, alphabet[(rng.next() % alphabet.len() as u64) as usize]),
+            }
+        }
+        let text: String = if round % 50 == 0 {
+            (0..rng.next() % 64)
+                .map(|_| char::from_u32((rng.next() % 0x2000) as u32).unwrap_or('?'))
+                .collect()
+        } else {
+            s.into_iter().collect()
+        };
+        let status = [200u16, 400, 403, 413, 429, 500][(rng.next() % 6) as usize];
+        let _ = crate::response::parse_put_records(&text, 1, "e");
+        let _ = crate::response::parse_error(status, &text, Some(&text));
+        let _ = crate::response::safe_message(&text);
+        let _ = crate::error::server_time_from_skew(&text);
+        let _ = crate::time::parse_http_date(&text);
+        let _ = crate::time::parse_iso8601(&text);
+        let _ = crate::credentials::parse_sts_xml(status, &text, "l", T0);
+        let _ = crate::credentials::parse_sts_json(&text, "l", T0);
+        let _ = crate::credentials::parse_cognito_credentials(&text, "l", T0);
+        let _ = crate::credentials::parse_cognito_open_id_token(&text, "l");
+        let _ = crate::credentials::parse_provider_json(&text, "l", T0);
+        let _ = retry_after_ms(Some(&text), T0);
+        let mut restored = persist::Restored::default();
+        persist::restore(
+            &text,
+            &settings,
+            Now {
+                wall: T0,
+                mono: MONO_EPOCH,
+            },
+            &mut restored,
+        );
+        let _ = crate::aggregation::decode(text.as_bytes());
+    }
+    // And through the endpoint itself: random answers to every request, clock offsets clamped.
+    let mut sim = Sim::new(json!({}));
+    for round in 0..3_000 {
+        if round % 7 == 0 {
+            sim.record(round);
+        }
+        if let Some(t) = sim.pending.first().cloned() {
+            let body = seeds[(rng.next() % seeds.len() as u64) as usize].clone();
+            let mut res = sim.response(
+                [200u16, 400, 413, 429, 500][(rng.next() % 5) as usize],
+                body,
+            );
+            if rng.next() % 3 == 0 {
+                res.date = Some(http_date(rng.next() % (T0 * 2)));
+            }
+            if rng.next() % 5 == 0 {
+                res.retry_after = Some(format!("{}", rng.next() % 100_000));
+            }
+            sim.answer(&t, Ok(res));
+        }
+        sim.advance(rng.next() % 5_000);
+        assert!(sim.ep.clock_offset_ms().abs() <= crate::time::MAX_CLOCK_OFFSET_MS);
+    }
+    sim.balanced();
+}

@@ -1,0 +1,83 @@
+//! What crosses between the sans-IO core and the shell that carries out its I/O: the time,
+//! requests to send, and their answers. Plain data; the core decides, the shell only does.
+
+use crate::request::HttpRequest;
+use crate::time::EpochMillis;
+use std::fmt;
+
+/// The time, as the shell reads it for every input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Now {
+    /// The page's wall clock (`Date.now()`): record timestamps, and with the learned offset,
+    /// signatures and credential expiry.
+    pub wall: EpochMillis,
+    /// A monotonic clock in milliseconds (`performance.now()`): every timer, interval and
+    /// time to live, so a wall-clock step neither stalls sending nor expires everything.
+    pub mono: u64,
+}
+
+impl From<u64> for Now {
+    /// Both clocks at `ms` (tests, and callers that have one clock).
+    fn from(ms: u64) -> Self {
+        Now { wall: ms, mono: ms }
+    }
+}
+
+/// A request for the shell to send; give its answer back with its `id`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub id: u64,
+    pub request: HttpRequest,
+    /// Send with `fetch(..., {keepalive: true})`: the page is hidden or going away.
+    pub keepalive: bool,
+    /// Send same-origin cookies (the app's own credential endpoint), else none.
+    pub cookies: bool,
+    /// Give up (abort) after this long and answer [`Transport::Timeout`].
+    pub timeout_ms: u32,
+}
+
+impl fmt::Debug for Transmit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transmit")
+            .field("id", &self.id)
+            .field("request", &self.request)
+            .field("keepalive", &self.keepalive)
+            .finish()
+    }
+}
+
+/// An HTTP answer as the shell read it: only what the core needs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+    /// The `Date` header, when the server lets the page read it.
+    pub date: Option<String>,
+    /// `x-amzn-ErrorType`, when exposed.
+    pub error_type: Option<String>,
+    /// `Retry-After`, when exposed.
+    pub retry_after: Option<String>,
+}
+
+impl fmt::Debug for Response {
+    /// Never the body: a credential answer holds a secret key and a session token.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .field("date", &self.date)
+            .finish()
+    }
+}
+
+/// Why there is no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// Connection refused, DNS, CORS, an aborted or refused (keepalive quota) fetch.
+    Network(String),
+    /// No answer within the transmit's `timeout_ms`.
+    Timeout,
+}
+
+/// What a request came to.
+pub type Answer = Result<Response, Transport>;
