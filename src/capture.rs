@@ -154,6 +154,21 @@ pub fn encode_app(env: &Envelope<'_>, data_json: &str) -> String {
     out
 }
 
+/// A version 4 UUID from 16 random bytes: the session id.
+pub fn uuid_v4(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 /// Keeps mousemove to at most `max_per_second`: the first move after a quiet interval goes
 /// at once, later ones within the interval replace each other and the latest goes out when
 /// the interval ends, so the last position is never lost.

@@ -8,34 +8,6 @@ use serde_json::{Map, Value};
 /// Default request timeout, as the Kinesis Producer Library's `RequestTimeout`.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 6_000;
 
-/// Keys accepted at the top level of the config object.
-pub const KEYS: &[&str] = &[
-    "streamName",
-    "streamArn",
-    "region",
-    "endpoint",
-    "credentials",
-    "requestTimeoutMs",
-    "flushIntervalMs",
-    "maxBatchRecords",
-    "maxBatchBytes",
-    "maxRecordBytes",
-    "maxBufferedRecords",
-    "maxBufferedBytes",
-    "mousemoveMaxPerSecond",
-    "recordTtlMs",
-    "aggregation",
-    "aggregationMaxBytes",
-    "rejectedRecords",
-    "persistMaxBytes",
-    "partitionKey",
-    "capture",
-    "target",
-    "onStats",
-    "onError",
-    "onDrop",
-];
-
 /// Callback keys: functions, which the shell reads itself (they do not survive JSON).
 pub const CALLBACK_KEYS: &[&str] = &["onStats", "onError", "onDrop"];
 
@@ -281,17 +253,6 @@ impl Settings {
     }
 }
 
-/// Keys accepted inside `credentials`.
-pub const CREDENTIALS_KEYS: &[&str] = &[
-    "url",
-    "cognitoIdentityPoolId",
-    "cognitoEndpoint",
-    "cognitoGuestRoleArn",
-    "stsEndpoint",
-    "logins",
-    "provider",
-];
-
 /// The stream records go to: by name, or by ARN (which also fixes region and account).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stream {
@@ -368,12 +329,17 @@ fn opt_string<'a>(
     }
 }
 
-fn check_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), Error> {
+fn check_unknown<I: Iterator<Item = &'static str>>(
+    obj: &Map<String, Value>,
+    known: fn() -> I,
+    prefix: &str,
+) -> Result<(), Error> {
     for key in obj.keys() {
-        if !known.contains(&key.as_str()) {
+        if !known().any(|k| k == key) {
+            let allowed: Vec<&str> = known().collect();
             return Err(Error::config(
                 &format!("{prefix}{key}"),
-                format!("unknown key; allowed keys are {}", known.join(", ")),
+                format!("unknown key; allowed keys are {}", allowed.join(", ")),
             ));
         }
     }
@@ -596,7 +562,7 @@ pub fn parse_credentials(
             return Err(Error::config("credentials", "must not hold keys: long-lived keys never belong in a browser; use { url }, { cognitoIdentityPoolId } or { provider }"));
         }
     }
-    check_unknown(obj, CREDENTIALS_KEYS, "credentials.")?;
+    check_unknown(obj, crate::config_keys::credentials, "credentials.")?;
     let url = opt_string(obj, "url", "credentials.url")?;
     let pool = opt_string(
         obj,
@@ -732,7 +698,7 @@ impl Config {
                 ))
             }
         };
-        check_unknown(obj, KEYS, "")?;
+        check_unknown(obj, crate::config_keys::top_level, "")?;
         let name = opt_string(obj, "streamName", "streamName")?;
         let arn = opt_string(obj, "streamArn", "streamArn")?;
         let region = opt_string(obj, "region", "region")?;
@@ -806,49 +772,15 @@ impl Config {
     }
 }
 
-/// The script tag's `data-*` attributes and the config keys they set. Numbers are parsed;
-/// `data-capture` is a comma-separated list or `none`.
-pub const ATTRIBUTES: &[(&str, &str)] = &[
-    ("data-stream", "streamName"),
-    ("data-stream-arn", "streamArn"),
-    ("data-region", "region"),
-    ("data-endpoint", "endpoint"),
-    ("data-credentials-url", "credentials.url"),
-    (
-        "data-cognito-identity-pool-id",
-        "credentials.cognitoIdentityPoolId",
-    ),
-    ("data-cognito-endpoint", "credentials.cognitoEndpoint"),
-    (
-        "data-cognito-guest-role-arn",
-        "credentials.cognitoGuestRoleArn",
-    ),
-    ("data-sts-endpoint", "credentials.stsEndpoint"),
-    ("data-request-timeout-ms", "requestTimeoutMs"),
-    ("data-flush-interval-ms", "flushIntervalMs"),
-    ("data-max-batch-records", "maxBatchRecords"),
-    ("data-max-batch-bytes", "maxBatchBytes"),
-    ("data-max-record-bytes", "maxRecordBytes"),
-    ("data-max-buffered-records", "maxBufferedRecords"),
-    ("data-max-buffered-bytes", "maxBufferedBytes"),
-    ("data-mousemove-max-per-second", "mousemoveMaxPerSecond"),
-    ("data-record-ttl-ms", "recordTtlMs"),
-    ("data-aggregation", "aggregation"),
-    ("data-aggregation-max-bytes", "aggregationMaxBytes"),
-    ("data-rejected-records", "rejectedRecords"),
-    ("data-persist-max-bytes", "persistMaxBytes"),
-    ("data-partition-key", "partitionKey"),
-    ("data-capture", "capture"),
-    ("data-target", "target"),
-];
-
 fn attribute_of(key: &str) -> Option<&'static str> {
     let key = if key == "credentials" {
         "credentials.url"
     } else {
         key
     };
-    ATTRIBUTES.iter().find(|(_, k)| *k == key).map(|(a, _)| *a)
+    crate::config_keys::attributes()
+        .find(|(_, k)| *k == key)
+        .map(|(a, _)| a)
 }
 
 /// Edit distance (insertions, deletions, substitutions) between two short ASCII names.
@@ -877,16 +809,14 @@ fn looks_like_ours(name: &str) -> Option<&'static str> {
             .unwrap_or_default()
             .to_string()
     };
-    ATTRIBUTES
-        .iter()
-        .map(|(a, _)| *a)
+    crate::config_keys::attributes()
+        .map(|(a, _)| a)
         .min_by_key(|a| distance(a, name))
         .filter(|a| distance(a, name) <= 3)
         .or_else(|| {
             let word = first(name);
-            ATTRIBUTES
-                .iter()
-                .map(|(a, _)| *a)
+            crate::config_keys::attributes()
+                .map(|(a, _)| a)
                 .find(|a| first(a) == word && word.len() > 3)
         })
 }
@@ -900,7 +830,10 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
         if !name.starts_with("data-") {
             continue;
         }
-        let Some(key) = ATTRIBUTES.iter().find(|(a, _)| a == name).map(|(_, k)| *k) else {
+        let Some(key) = crate::config_keys::attributes()
+            .find(|(a, _)| a == name)
+            .map(|(_, k)| k)
+        else {
             // Frameworks and other tools add their own (data-turbo-track, data-v-1a2b,
             // data-testid, data-cfasync): those are not ours to refuse. A typo of ours is.
             match looks_like_ours(name) {

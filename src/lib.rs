@@ -17,6 +17,7 @@ pub mod aggregation;
 pub mod base64;
 pub mod capture;
 pub mod config;
+pub mod config_keys;
 pub mod consumer;
 pub mod credential_flow;
 pub mod credentials;

@@ -188,6 +188,13 @@ pub struct DropReport {
     pub code: Option<String>,
 }
 
+impl DropReport {
+    /// As `onDrop` gets it: `{reason, count, type, code}`.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({"reason": self.reason.as_str(), "count": self.count, "type": self.kind, "code": self.code}).to_string()
+    }
+}
+
 /// last / mean / max / percentiles of a duration in milliseconds (percentiles over the
 /// latest 256 samples).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -250,6 +257,30 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// As the page gets them (`stats()`, `onStats`, `flush()`); the names are the
+    /// TypeScript `ProducerStats`.
+    pub fn to_json(&self) -> String {
+        let timing = |t: &Timing| serde_json::json!({"last": t.last, "mean": t.mean(), "max": t.max, "p50": t.percentile(50), "p99": t.percentile(99)});
+        serde_json::json!({
+            "recordsReceived": self.records_received,
+            "recordsPending": self.records_pending,
+            "recordsPut": self.records_put,
+            "kinesisRecordsPut": self.kinesis_records_put,
+            "putRecordsRequests": self.put_records_requests,
+            "errorsByCode": self.errors_by_code,
+            "retries": self.retries,
+            "dropsByReason": self.drops_by_reason,
+            "recordsDropped": self.dropped(),
+            "mousemoveCoalesced": self.mousemove_coalesced,
+            "recordsRestored": self.records_restored,
+            "storageWriteFailures": self.storage_write_failures,
+            "storageEntriesCorrupt": self.storage_entries_corrupt,
+            "requestLatencyMs": timing(&self.request_latency_ms),
+            "bufferingTimeMs": timing(&self.buffering_time_ms),
+        })
+        .to_string()
+    }
+
     /// Every record dropped, whatever the reason.
     pub fn dropped(&self) -> u64 {
         self.drops_by_reason.values().sum()

@@ -25,6 +25,29 @@ pub struct PutRecordsOutput {
     pub encryption_type: Option<String>,
 }
 
+impl PutRecordsOutput {
+    /// As the page gets it from `putRecords()`: `{failedRecordCount, records: [{sequenceNumber,
+    /// shardId} | {errorCode, errorMessage}]}`.
+    pub fn to_json(&self) -> String {
+        let records: Vec<Value> = self
+            .records
+            .iter()
+            .map(|r| match r {
+                RecordResult::Put {
+                    sequence_number,
+                    shard_id,
+                } => serde_json::json!({"sequenceNumber": sequence_number, "shardId": shard_id}),
+                RecordResult::Failed {
+                    error_code,
+                    error_message,
+                } => serde_json::json!({"errorCode": error_code.as_str(), "errorMessage": error_message}),
+            })
+            .collect();
+        serde_json::json!({"failedRecordCount": self.failed_record_count, "records": records})
+            .to_string()
+    }
+}
+
 /// A short, safe description of a body we could not use (never the body itself).
 fn describe(body: &str) -> String {
     format!("{} bytes", body.len())

@@ -2,7 +2,7 @@
 //! signed path, are unpacked by AWS Labs' aws-kinesis-agg (not our code) on read-back: every
 //! inner record back, byte for byte, with its partition key, MD5 checked; a corrupted one is
 //! rejected by it.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "demo"))]
 
 use kinesis_browser_producer::base64;
 use kinesis_browser_producer::config::{Config, Settings};

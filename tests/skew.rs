@@ -3,12 +3,12 @@
 //! door; with a front door that hides it (the `hideDate` fault), from the time in the
 //! "Signature expired" / "not yet current" message. Its own file: it moves the stack's clock,
 //! which no other test may see.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "demo"))]
 
 use kinesis_browser_producer::config::Config;
 use kinesis_browser_producer::request::{HttpRequest, Record};
 use kinesis_browser_producer::web::client::Client;
-use kinesis_browser_producer::web::transport::{send, Cookies};
+use kinesis_browser_producer::web::client::{send, Cookies};
 use kinesis_browser_producer::Error;
 use serde_json::json;
 use wasm_bindgen_test::*;

@@ -1,16 +1,16 @@
 //! Browser tests: the wasm module in headless Chromium against the local stack (started by
 //! the README's test command). Every assertion is about what reached the stream, what the
 //! front door refused, or what the page was told.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "demo"))]
 
 use kinesis_browser_producer::config::Config;
 use kinesis_browser_producer::credentials::parse_sts_json;
 use kinesis_browser_producer::request::{self, HttpRequest, Record, DEFAULT_MAX_RECORD_BYTES};
 use kinesis_browser_producer::signing::sign;
 use kinesis_browser_producer::web::client::Client;
+use kinesis_browser_producer::web::client::{send, Cookies};
 use kinesis_browser_producer::web::now_ms;
 use kinesis_browser_producer::web::producer::Producer;
-use kinesis_browser_producer::web::transport::{send, Cookies};
 use kinesis_browser_producer::{base64, Error};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;

@@ -8,7 +8,7 @@
 //   [&readIdentityPoolId=<pool>&readGuestRoleArn=<role>|&readCredentialsUrl=<url>]
 // Knobs: ?producers=N&timers=T&messages=M (the article's CRON_JOBS_TO_GENERATE and
 // MESSAGES_PER_CRON_JOB).
-import { ready, Producer, Consumer } from './pkg/kinesis-browser-producer.js';
+import { ready, Producer, Consumer } from './pkg-demo/kinesis-browser-producer.js';
 import { LineChart } from './charts.js';
 
 const $ = (id) => document.getElementById(id);

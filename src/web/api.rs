@@ -4,29 +4,13 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::request::OwnedRecord;
-use crate::response::{PutRecordsOutput, RecordResult};
-use serde_json::{json, Value};
+use crate::response::PutRecordsOutput;
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-export interface CredentialsConfig {
-  /** The app backend's endpoint answering the STS shape {AccessKeyId, SecretAccessKey, SessionToken, Expiration}. */
-  url?: string;
-  /** A Cognito identity pool, e.g. "us-east-1:1a2b...". Guests need cognitoGuestRoleArn; signed-in users logins. */
-  cognitoIdentityPoolId?: string;
-  /** Cognito Identity endpoint; default https://cognito-identity.<pool region>.amazonaws.com */
-  cognitoEndpoint?: string;
-  /** The pool's unauthenticated role: guests take the classic flow (GetOpenIdToken, STS AssumeRoleWithWebIdentity). */
-  cognitoGuestRoleArn?: string;
-  /** STS endpoint for the classic flow; default https://sts.<pool region>.amazonaws.com */
-  stsEndpoint?: string;
-  /** Signed-in users (enhanced flow): { "cognito-idp.<region>.amazonaws.com/<user pool id>": idToken }, or a function returning it (called at each refresh); empty means signed out. */
-  logins?: Record<string, string> | (() => Record<string, string> | null | Promise<Record<string, string> | null>);
-  /** An async function resolving to {accessKeyId, secretAccessKey, sessionToken, expiration}. */
-  provider?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date | string | number }>;
-}
 export type CapturedEvent = "mousemove" | "mousedown" | "mouseup" | "click" | "wheel";
 export interface Timing { last: number; mean: number; max: number; p50: number; p99: number }
 export interface ProducerStats {
@@ -45,49 +29,6 @@ export interface RecordOptions {
   partitionKey?: string;
   /** A decimal 128-bit number (no leading zeros) that picks the shard instead of the key's hash. */
   explicitHashKey?: string;
-}
-export interface ProducerConfig {
-  streamName?: string;
-  streamArn?: string;
-  region?: string;
-  /** Default https://kinesis.<region>.amazonaws.com */
-  endpoint?: string;
-  credentials: CredentialsConfig;
-  /** Default 6000. */
-  requestTimeoutMs?: number;
-  /** Send when the oldest buffered record has waited this long. Default 1000. */
-  flushIntervalMs?: number;
-  /** Records per PutRecords request, 1-500. Default 500. */
-  maxBatchRecords?: number;
-  /** Bytes (data + partition keys) per request, up to 10 MiB. Default 1 MiB. */
-  maxBatchBytes?: number;
-  /** Largest record (data + partition key). Default 1 MiB. */
-  maxRecordBytes?: number;
-  /** Buffer bound in records. Default 10000. */
-  maxBufferedRecords?: number;
-  /** Buffer bound in bytes. Default 5 MiB. */
-  maxBufferedBytes?: number;
-  /** mousemove records per second at most. Default 30. */
-  mousemoveMaxPerSecond?: number;
-  /** Records not delivered within this are dropped (reason "expired"). Default 60000. */
-  recordTtlMs?: number;
-  /** KPL aggregation (many records per Kinesis record). Default true. */
-  aggregation?: boolean;
-  /** Target size of an aggregated record, 256 B - 10 MiB. Default 51200. */
-  aggregationMaxBytes?: number;
-  /** Records Kinesis refuses for good: "drop" (count and report, default) or "keep" (retry each minute until recordTtlMs). */
-  rejectedRecords?: "drop" | "keep";
-  /** What a page going away keeps in localStorage for the next one, 0 - 4 MiB. Default 1 MiB. */
-  persistMaxBytes?: number;
-  /** Default "session". */
-  partitionKey?: "session" | "random";
-  /** Mouse events captured; false for none. Default all five. */
-  capture?: CapturedEvent[] | false;
-  /** CSS selector of the element to listen on. Default the whole document. */
-  target?: string;
-  onStats?: (stats: ProducerStats) => void;
-  onError?: (error: Error & { code: string }) => void;
-  onDrop?: (drop: DropReport) => void;
 }
 export interface PutRecordsInput { data: string | Uint8Array | ArrayBuffer; partitionKey: string; explicitHashKey?: string }
 export type PutRecordsResultEntry = { sequenceNumber: string; shardId: string } | { errorCode: string; errorMessage: string };
@@ -133,25 +74,7 @@ impl JsCredentials {
 
 /// The stats as a JavaScript object.
 pub(crate) fn stats_to_js(s: &crate::producer::Stats) -> JsValue {
-    let timing = |t: &crate::producer::Timing| json!({"last": t.last, "mean": t.mean(), "max": t.max, "p50": t.percentile(50), "p99": t.percentile(99)});
-    let v = json!({
-        "recordsReceived": s.records_received,
-        "recordsPending": s.records_pending,
-        "recordsPut": s.records_put,
-        "kinesisRecordsPut": s.kinesis_records_put,
-        "putRecordsRequests": s.put_records_requests,
-        "errorsByCode": s.errors_by_code,
-        "retries": s.retries,
-        "dropsByReason": s.drops_by_reason,
-        "recordsDropped": s.dropped(),
-        "mousemoveCoalesced": s.mousemove_coalesced,
-        "recordsRestored": s.records_restored,
-        "storageWriteFailures": s.storage_write_failures,
-        "storageEntriesCorrupt": s.storage_entries_corrupt,
-        "requestLatencyMs": timing(&s.request_latency_ms),
-        "bufferingTimeMs": timing(&s.buffering_time_ms),
-    });
-    js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+    json_to_js(&s.to_json())
 }
 
 /// Reads a JavaScript config object: JSON for the core to check, plus what stays JavaScript.
@@ -235,59 +158,10 @@ pub(crate) fn records_from_js(records: &JsValue) -> Result<Vec<OwnedRecord>, Err
 }
 
 pub(crate) fn output_to_js(out: &PutRecordsOutput) -> JsValue {
-    let records: Vec<Value> = out
-        .records
-        .iter()
-        .map(|r| match r {
-            RecordResult::Put {
-                sequence_number,
-                shard_id,
-            } => json!({"sequenceNumber": sequence_number, "shardId": shard_id}),
-            RecordResult::Failed {
-                error_code,
-                error_message,
-            } => {
-                json!({"errorCode": error_code.as_str(), "errorMessage": error_message})
-            }
-        })
-        .collect();
-    let v = json!({"failedRecordCount": out.failed_record_count, "records": records});
-    js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+    json_to_js(&out.to_json())
 }
 
-/// This module's version.
-#[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}
-
-/// Benchmark helper: signs `iterations` PutRecords requests of a `body_bytes` body with
-/// fixed fake credentials, as the producer does (build headers, hash the body, sign).
-/// Returns the elapsed milliseconds. Used by `npm run bench`, not by producers.
-#[wasm_bindgen(js_name = benchSign)]
-pub fn bench_sign(iterations: u32, body_bytes: u32) -> f64 {
-    let creds = aws_credential_types::Credentials::new(
-        "ASIAFAKEBENCHMARK000",
-        "fake-secret-for-the-benchmark",
-        Some("fake-token".into()),
-        None,
-        "bench",
-    );
-    let body = "x".repeat(body_bytes as usize);
-    let start = js_sys::Date::now();
-    for i in 0..iterations {
-        let mut req = crate::request::HttpRequest::aws_json(
-            "https://kinesis.us-east-1.amazonaws.com/".into(),
-            "Kinesis_20131202.PutRecords",
-            body.clone(),
-        );
-        let _ = crate::signing::sign(
-            &mut req,
-            &creds,
-            "us-east-1",
-            "kinesis",
-            1_795_704_302_000 + u64::from(i),
-        );
-    }
-    js_sys::Date::now() - start
+/// A JSON text the core wrote, as a JavaScript value.
+pub(crate) fn json_to_js(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }

@@ -3,7 +3,7 @@
 //! read. The producer does not use this: its [`crate::endpoint::Endpoint`] owns all of it.
 
 use super::api::JsCredentials;
-use super::transport::{fetch, redact};
+use super::transport::fetch;
 use super::{call_page_function, now, storage, stored_entries};
 use crate::config::{Config, CredentialsSource};
 use crate::credential_flow::{CredentialFlow, FlowEvent};
@@ -255,4 +255,73 @@ async fn drive(inner: &Inner) {
         }
     }
     inner.refreshes.set(inner.refreshes.get() + 1);
+}
+
+/// The URL without query or fragment, for error messages (a query may hold a secret).
+pub fn redact(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or_default().to_string()
+}
+
+/// Whether to send same-origin cookies (to the app's own endpoint) or none (to AWS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cookies {
+    SameOrigin,
+    Omit,
+}
+
+/// A plain request and its answer, for the demo's consumer and the tests.
+pub async fn send(
+    req: &HttpRequest,
+    timeout_ms: u32,
+    cookies: Cookies,
+) -> Result<crate::io::Response, Error> {
+    let endpoint = redact(&req.url);
+    let t = Transmit {
+        id: 0,
+        request: req.clone(),
+        keepalive: false,
+        cookies: cookies == Cookies::SameOrigin,
+        timeout_ms,
+    };
+    fetch(&t).await.map_err(|e| match e {
+        Transport::Timeout => Error::Timeout {
+            endpoint,
+            after_ms: timeout_ms,
+        },
+        Transport::Network(message) => Error::Network {
+            endpoint,
+            message: format!("{message} (connection refused, DNS failure or blocked by CORS: check that the endpoint is reachable and allows this origin)"),
+        },
+    })
+}
+
+/// Benchmark helper: signs `iterations` PutRecords requests of a `body_bytes` body with
+/// fixed fake credentials, as the producer does (build headers, hash the body, sign).
+/// Returns the elapsed milliseconds. Used by `npm run bench`, not by producers.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = benchSign)]
+pub fn bench_sign(iterations: u32, body_bytes: u32) -> f64 {
+    let creds = aws_credential_types::Credentials::new(
+        "ASIAFAKEBENCHMARK000",
+        "fake-secret-for-the-benchmark",
+        Some("fake-token".into()),
+        None,
+        "bench",
+    );
+    let body = "x".repeat(body_bytes as usize);
+    let start = js_sys::Date::now();
+    for i in 0..iterations {
+        let mut req = crate::request::HttpRequest::aws_json(
+            "https://kinesis.us-east-1.amazonaws.com/".into(),
+            "Kinesis_20131202.PutRecords",
+            body.clone(),
+        );
+        let _ = crate::signing::sign(
+            &mut req,
+            &creds,
+            "us-east-1",
+            "kinesis",
+            1_795_704_302_000 + u64::from(i),
+        );
+    }
+    js_sys::Date::now() - start
 }

@@ -3,7 +3,10 @@
 //! [`crate::endpoint::Endpoint`] and carries out what it asks. Small on purpose.
 
 pub mod api;
+#[cfg(feature = "demo")]
 pub mod client;
+mod config_types;
+#[cfg(feature = "demo")]
 pub mod consumer;
 pub mod producer;
 pub mod transport;

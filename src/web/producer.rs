@@ -3,7 +3,8 @@
 //! functions, `localStorage`, the page's callbacks. Nothing here decides.
 
 use super::api::{
-    config_from_js, output_to_js, records_from_js, stats_to_js, to_js_error, JsCredentials,
+    config_from_js, json_to_js, output_to_js, records_from_js, stats_to_js, to_js_error,
+    JsCredentials,
 };
 use super::transport::fetch;
 use super::{call_page_function, now, random_bytes, storage, stored_entries};
@@ -13,7 +14,6 @@ use crate::endpoint::{Endpoint, Event, Init};
 use crate::error::Error;
 use crate::io::Transmit;
 use gloo_timers::callback::Timeout;
-use serde_json::json;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -87,22 +87,6 @@ fn sample(kind: EventKind, e: &web_sys::Event) -> Option<MouseSample> {
         pointer_type,
         wheel,
     })
-}
-
-/// A random version 4 UUID; `None` without `crypto.getRandomValues`.
-fn session_id() -> Option<String> {
-    let mut b = random_bytes::<16>()?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Some(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
 }
 
 fn call(f: &Option<js_sys::Function>, arg: &JsValue) {
@@ -188,27 +172,16 @@ impl Shared {
                     return true;
                 }
             }
-            Event::Remove { key } => {
-                if let Some(s) = storage() {
-                    let _ = s.remove_item(&key);
-                }
-            }
-            Event::Drop(d) => {
-                let v = json!({"reason": d.reason.as_str(), "count": d.count, "type": d.kind, "code": d.code});
+            Event::Remove { key } => drop(storage().map(|s| s.remove_item(&key))),
+            Event::Drop(d) => call(&self.callbacks.on_drop, &json_to_js(&d.to_json())),
+            Event::Error(e) => call(&self.callbacks.on_error, &to_js_error(&e)),
+            Event::Stats if self.callbacks.on_stats.is_some() => {
                 call(
-                    &self.callbacks.on_drop,
-                    &js_sys::JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL),
+                    &self.callbacks.on_stats,
+                    &stats_to_js(&self.ep.borrow().stats()),
                 );
             }
-            Event::Error(e) => call(&self.callbacks.on_error, &to_js_error(&e)),
-            Event::Stats => {
-                if self.callbacks.on_stats.is_some() {
-                    call(
-                        &self.callbacks.on_stats,
-                        &stats_to_js(&self.ep.borrow().stats()),
-                    );
-                }
-            }
+            Event::Stats => {}
             Event::Direct { id, result } => {
                 let found = {
                     let mut d = self.directs.borrow_mut();
@@ -262,18 +235,25 @@ impl Shared {
             let _ = resolve.call1(&JsValue::NULL, &stats);
         }
         if self.closing.get() && self.waiters.borrow().is_empty() {
-            self.unlisten();
+            self.unlisten(true);
             LIVE.with(|l| l.borrow_mut().retain(|p| !Rc::ptr_eq(p, self)));
         }
     }
 
+    /// A passive listener that hands the event to `handler` while the producer lives.
     fn listen_to(
         self: &Rc<Self>,
         target: web_sys::EventTarget,
         kind: &'static str,
-        f: impl FnMut(web_sys::Event) + 'static,
+        handler: impl Fn(&Rc<Shared>, &web_sys::Event) + 'static,
     ) -> Result<(), Error> {
-        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+        let weak: Weak<Shared> = Rc::downgrade(self);
+        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            if let Some(me) = weak.upgrade() {
+                handler(&me, &e);
+                me.drive();
+            }
+        });
         let options = web_sys::AddEventListenerOptions::new();
         options.set_passive(true);
         target
@@ -287,70 +267,52 @@ impl Shared {
         Ok(())
     }
 
+    /// The mouse events on `target`, and the page's lifecycle: visibilitychange first (a
+    /// closing browser fires only that), pagehide as the backup, pageshow for a page back
+    /// from the cache. Lifecycle events are handled synchronously, so the keepalive request
+    /// starts and the copy is written before the handler returns.
     fn listen(
         self: &Rc<Self>,
-        target: &web_sys::EventTarget,
+        target: Option<web_sys::EventTarget>,
         kinds: &[EventKind],
     ) -> Result<(), Error> {
-        for &kind in kinds {
-            let weak = Rc::downgrade(self);
-            self.listen_to(target.clone(), kind.as_str(), move |e| {
-                let Some(me) = weak.upgrade() else { return };
-                let Some(s) = sample(kind, &e) else { return };
-                me.ep.borrow_mut().handle_mouse(s, now());
-                me.drive();
-            })?;
-        }
-        Ok(())
-    }
-
-    /// visibilitychange first (a closing browser fires only that), pagehide as the backup;
-    /// both are handled synchronously, so the keepalive request starts and the copy is
-    /// written before the handler returns.
-    fn watch_lifecycle(self: &Rc<Self>) -> Result<(), Error> {
-        let (Some(window), Some(document)) = (
+        if let (Some(w), Some(d)) = (
             web_sys::window(),
             web_sys::window().and_then(|w| w.document()),
-        ) else {
-            return Ok(());
-        };
-        let weak = Rc::downgrade(self);
-        let doc = document.clone();
-        self.listen_to(document.into(), "visibilitychange", move |_| {
-            let Some(me) = weak.upgrade() else { return };
-            let hidden = js_sys::Reflect::get(&doc, &"visibilityState".into())
-                .ok()
-                .and_then(|v| v.as_string())
-                .as_deref()
-                == Some("hidden");
-            if hidden {
-                me.ep.borrow_mut().handle_hidden(now());
-            } else {
-                me.ep.borrow_mut().handle_shown(now());
-            }
-            me.drive();
-        })?;
-        for (kind, hidden) in [("pagehide", true), ("pageshow", false)] {
-            let weak = Rc::downgrade(self);
-            self.listen_to(window.clone().into(), kind, move |_| {
-                let Some(me) = weak.upgrade() else { return };
-                if hidden {
-                    me.ep.borrow_mut().handle_hidden(now());
-                } else {
-                    me.ep.borrow_mut().handle_shown(now());
+        ) {
+            let hidden = |me: &Rc<Shared>, hidden: bool| match hidden {
+                true => me.ep.borrow_mut().handle_hidden(now()),
+                false => me.ep.borrow_mut().handle_shown(now()),
+            };
+            let doc = d.clone();
+            self.listen_to(d.into(), "visibilitychange", move |me, _| {
+                let state = js_sys::Reflect::get(&doc, &"visibilityState".into()).ok();
+                hidden(
+                    me,
+                    state.and_then(|v| v.as_string()).as_deref() == Some("hidden"),
+                );
+            })?;
+            self.listen_to(w.clone().into(), "pagehide", move |me, _| hidden(me, true))?;
+            self.listen_to(w.into(), "pageshow", move |me, _| hidden(me, false))?;
+        }
+        for &kind in kinds {
+            let Some(target) = target.clone() else { break };
+            self.listen_to(target, kind.as_str(), move |me, e| {
+                if let Some(s) = sample(kind, e) {
+                    me.ep.borrow_mut().handle_mouse(s, now());
                 }
-                me.drive();
             })?;
         }
         Ok(())
     }
 
-    /// Removes the mouse listeners; the page-lifecycle ones stay until the close completes.
-    fn unlisten_mouse(&self) {
+    /// Removes the mouse listeners, and with `all` the lifecycle ones (a closing producer
+    /// keeps those until its close completes).
+    fn unlisten(&self, all: bool) {
         self.listeners
             .borrow_mut()
             .retain(|(target, kind, closure)| {
-                let keep = matches!(*kind, "visibilitychange" | "pagehide" | "pageshow");
+                let keep = !all && matches!(*kind, "visibilitychange" | "pagehide" | "pageshow");
                 if !keep {
                     let _ = target.remove_event_listener_with_callback(
                         kind,
@@ -359,13 +321,6 @@ impl Shared {
                 }
                 keep
             });
-    }
-
-    fn unlisten(&self) {
-        for (target, kind, closure) in self.listeners.borrow_mut().drain(..) {
-            let _ =
-                target.remove_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
-        }
     }
 
     fn wait_for(self: &Rc<Self>, upto: u64) -> js_sys::Promise {
@@ -398,7 +353,7 @@ impl Producer {
         js: JsCredentials,
         callbacks: Callbacks,
     ) -> Result<Producer, Error> {
-        let (Some(sid), Some(seed)) = (session_id(), random_bytes::<8>()) else {
+        let (Some(sid), Some(seed)) = (random_bytes::<16>(), random_bytes::<8>()) else {
             return Err(Error::config(
                 "crypto",
                 "crypto.getRandomValues is not available (it needs a secure context: https or localhost); the producer needs it for session ids and partition keys",
@@ -423,7 +378,7 @@ impl Producer {
             ),
         };
         let init = Init {
-            session_id: sid,
+            session_id: crate::capture::uuid_v4(sid),
             seed: u64::from_le_bytes(seed),
             logins_json: js.logins_json(),
             logins_fn: js.logins_fn(),
@@ -444,11 +399,8 @@ impl Producer {
             page_read_at: Cell::new(started.mono),
             closing: Cell::new(false),
         });
-        let listening = shared
-            .watch_lifecycle()
-            .and_then(|()| target.map_or(Ok(()), |t| shared.listen(&t, &settings.capture)));
-        if let Err(e) = listening {
-            shared.unlisten();
+        if let Err(e) = shared.listen(target, &settings.capture) {
+            shared.unlisten(true);
             return Err(e);
         }
         LIVE.with(|l| l.borrow_mut().push(shared.clone()));
@@ -529,20 +481,23 @@ impl Producer {
 
     /// Sends everything recorded so far; resolves with the stats once all of it was put or
     /// dropped.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ProducerStats>")]
     pub fn flush(&self) -> js_sys::Promise {
         let upto = self.shared.ep.borrow_mut().flush(now());
         self.shared.wait_for(upto)
     }
 
     /// Stops capturing, flushes, and resolves with the final stats. Later `record()` calls throw.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ProducerStats>")]
     pub fn close(&self) -> js_sys::Promise {
-        self.shared.unlisten_mouse();
+        self.shared.unlisten(false);
         self.shared.closing.set(true);
         let upto = self.shared.ep.borrow_mut().close(now());
         self.shared.wait_for(upto)
     }
 
     /// KPL-style counters (see the README).
+    #[wasm_bindgen(unchecked_return_type = "ProducerStats")]
     pub fn stats(&self) -> JsValue {
         stats_to_js(&self.shared.ep.borrow().stats())
     }

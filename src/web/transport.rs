@@ -1,7 +1,6 @@
 //! fetch, with a timeout through AbortController, and keepalive when asked. Never retries:
 //! what to do next is the core's decision.
 
-use crate::error::Error;
 use crate::io::{Answer, Response, Transmit, Transport};
 use crate::request::HttpRequest;
 use gloo_timers::callback::Timeout;
@@ -100,38 +99,4 @@ pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
             retry_after: header("retry-after"),
         })
     }
-}
-
-/// The URL without query or fragment, for error messages (a query may hold a secret).
-pub fn redact(url: &str) -> String {
-    url.split(['?', '#']).next().unwrap_or_default().to_string()
-}
-
-/// Whether to send same-origin cookies (to the app's own endpoint) or none (to AWS).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cookies {
-    SameOrigin,
-    Omit,
-}
-
-/// A plain request and its answer, for the demo's consumer and the tests.
-pub async fn send(req: &HttpRequest, timeout_ms: u32, cookies: Cookies) -> Result<Response, Error> {
-    let endpoint = redact(&req.url);
-    let t = Transmit {
-        id: 0,
-        request: req.clone(),
-        keepalive: false,
-        cookies: cookies == Cookies::SameOrigin,
-        timeout_ms,
-    };
-    fetch(&t).await.map_err(|e| match e {
-        Transport::Timeout => Error::Timeout {
-            endpoint,
-            after_ms: timeout_ms,
-        },
-        Transport::Network(message) => Error::Network {
-            endpoint,
-            message: format!("{message} (connection refused, DNS failure or blocked by CORS: check that the endpoint is reachable and allows this origin)"),
-        },
-    })
 }

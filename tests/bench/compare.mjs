@@ -41,7 +41,7 @@ function page(anchor, sinkUrl) {
   const start = anchor === 'ours'
     ? `const m = await import('/pkg/kinesis-browser-producer.js'); await m.ready;
        const p = m.Producer.start({ streamName: 'general_stream', region: 'us-east-1', endpoint: ${JSON.stringify(sinkUrl)}, credentials: { url: ${JSON.stringify(`${sinkUrl}/credentials`)} }, mousemoveMaxPerSecond: 1000 });
-       window.bench = { record: (o) => p.record(o), flush: () => p.flush() }; window.benchSign = m.benchSign;`
+       window.bench = { record: (o) => p.record(o), flush: () => p.flush() }; `
     : `const m = await import('/bundles/${anchor}.js'); window.bench = m.start(${JSON.stringify(config)});`;
   return `<!doctype html><html><head><meta charset="utf-8"><title>bench ${anchor}</title>
 <script>
@@ -71,7 +71,7 @@ function serve(sinkUrl) {
     const url = new URL(req.url, 'http://x');
     const m = /^\/anchor\/(\w+)\.html$/.exec(url.pathname);
     if (m) return res.writeHead(200, { 'Content-Type': 'text/html' }).end(page(m[1], sinkUrl));
-    const file = url.pathname.startsWith('/bundles/') ? path.join(OUT, url.pathname.slice(9)) : url.pathname.startsWith('/pkg/') ? path.join(ROOT, 'www', url.pathname) : null;
+    const file = url.pathname.startsWith('/bundles/') ? path.join(OUT, url.pathname.slice(9)) : url.pathname.startsWith('/pkg/') || url.pathname.startsWith('/pkg-demo/') ? path.join(ROOT, 'www', url.pathname) : null;
     if (!file) return res.writeHead(404).end();
     try {
       const body = await readFile(file);
@@ -158,7 +158,8 @@ async function signing(browser, base) {
   await page.goto(`${base}/anchor/ours.html`);
   await page.waitForFunction(() => window.ready);
   const body = 91 * 1024;
-  const ours = await page.evaluate((b) => { window.benchSign(50, b); return window.benchSign(1000, b); }, body);
+  // The signing helper is in the demo build (cargo feature "demo"), not in what pages load.
+  const ours = await page.evaluate(async (b) => { const d = await import('/pkg-demo/kinesis-browser-producer.js'); await d.ready; d.benchSign(50, b); return d.benchSign(1000, b); }, body);
   const smithy = await page.evaluate(async (b) => { const m = await import('/bundles/smithy-sign.js'); await m.benchSign(20, b); return m.benchSign(300, b); }, body);
   await page.close();
   const rate = (n, ms) => ({ perSecond: (n * 1000) / ms, mbPerSecond: (n * body * 1000) / ms / 1e6 });

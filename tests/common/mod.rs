@@ -2,8 +2,9 @@
 //! to it and to move values across the JavaScript boundary.
 #![allow(dead_code)] // each test file uses its own part of it
 
+use kinesis_browser_producer::io::Transmit;
 use kinesis_browser_producer::request::HttpRequest;
-use kinesis_browser_producer::web::transport::{send, Cookies};
+use kinesis_browser_producer::web::transport::fetch;
 use serde_json::Value;
 use wasm_bindgen::JsValue;
 
@@ -38,18 +39,21 @@ pub async fn stack_call(method: &'static str, url: String, body: String) -> (u16
     } else {
         vec![]
     };
-    let res = send(
-        &HttpRequest {
+    let t = Transmit {
+        id: 0,
+        request: HttpRequest {
             method,
             url,
             headers,
             body,
         },
-        30_000,
-        Cookies::Omit,
-    )
-    .await
-    .expect("the local stack answers (is it running?)");
+        keepalive: false,
+        cookies: false,
+        timeout_ms: 30_000,
+    };
+    let res = fetch(&t)
+        .await
+        .expect("the local stack answers (is it running?)");
     (
         res.status,
         serde_json::from_str(&res.body).unwrap_or(Value::Null),

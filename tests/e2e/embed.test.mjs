@@ -4,6 +4,7 @@
 // (tests/scripts/build.sh runs before this in `npm test`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { useEnv } from './harness.mjs';
 
 const env = useEnv();
@@ -46,6 +47,10 @@ test('a page with only the script tag puts every captured event in the stream, o
   assert.deepEqual(pageErrors, []);
   assert.equal(stats.recordsDropped, 0);
   assert.equal(stats.recordsPut, stats.recordsReceived, JSON.stringify(stats));
+  // The stats are what the shipped TypeScript declares, no more, no fewer.
+  const dts = readFileSync(new URL('../../www/pkg/kbp_core.d.ts', import.meta.url), 'utf8');
+  const declared = /export interface ProducerStats \{([^}]*)\}/.exec(dts)[1].match(/\w+(?=:)/g);
+  assert.deepEqual(Object.keys(stats).sort(), [...declared].sort());
   const back = await env.stack.auth.readBack('general_stream');
   // Aggregated by default: fewer Kinesis records than events, unpacked by aws-kinesis-agg.
   const ours = back.records.filter((r) => r.partitionKey === sid);

@@ -3,7 +3,7 @@
 #   1. lint: rustfmt, clippy -D warnings (native and wasm32), cfn-lint on the template
 #   2. the sans-IO core natively: cargo test
 #   3. the local stack checked from outside with the AWS SDK, the template's policies: node --test
-#   4. the release build (wasm-opt -Oz), so a broken build cannot pass
+#   4. the release build (wasm-opt -Oz), so a broken build cannot pass; tsc on its .d.ts
 #   5. end to end: a page with only the script tag, trusted input via playwright-core
 #   6. the module in headless Chromium against a fresh local stack: wasm-pack test
 set -euo pipefail
@@ -15,6 +15,7 @@ echo "== lint"
 cargo fmt --check
 cargo clippy --all-targets -q -- -D warnings
 cargo clippy --all-targets -q --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --all-targets -q --target wasm32-unknown-unknown --features demo -- -D warnings
 
 echo "== CloudFormation template (cfn-lint)"
 python3 -c "import sys; from cfnlint.runner import main; sys.argv = ['cfn-lint', 'www/aws/template.json']; sys.exit(main())"
@@ -27,6 +28,9 @@ node --test tests/stack/*.test.mjs
 
 echo "== release build"
 bash tests/scripts/build.sh
+
+echo "== TypeScript: the shipped declarations against a file using every key and stat"
+node_modules/.bin/tsc -p tests/types
 
 echo "== end to end (script tag, trusted input)"
 node --test --test-concurrency=1 tests/e2e/*.test.mjs
@@ -41,4 +45,4 @@ stack_pid=$!
 trap 'kill $stack_pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do grep -q '^ready' "$log" && break; kill -0 $stack_pid 2>/dev/null || break; sleep 0.1; done
 grep -q '^ready' "$log" || { cat "$log"; echo "the local stack did not start" >&2; exit 1; }
-WASM_BINDGEN_TEST_TIMEOUT=120 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --test web --test producer --test aggregation --test skew
+WASM_BINDGEN_TEST_TIMEOUT=120 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --features demo --test web --test producer --test aggregation --test skew
