@@ -69,6 +69,16 @@ impl Default for Settings {
     }
 }
 
+/// A number for a message, without float formatting (which would cost the page's module
+/// about 20 KB): whole numbers as they are, others as "the number given".
+fn shown(n: &serde_json::Number) -> String {
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => u.to_string(),
+        (_, Some(i)) => i.to_string(),
+        _ => "a fraction".into(),
+    }
+}
+
 /// An integer setting within `min..=max`, or its default when absent.
 fn int_setting(
     obj: &Map<String, Value>,
@@ -84,7 +94,10 @@ fn int_setting(
             Some(v) if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 => Ok(v as u64),
             _ => Err(Error::config(
                 key,
-                format!("{n} is out of range: use a whole number from {min} to {max} ({unit})"),
+                format!(
+                    "{} is out of range: use a whole number from {min} to {max} ({unit})",
+                    shown(n)
+                ),
             )),
         },
         Some(other) => Err(Error::config(
@@ -748,7 +761,7 @@ impl Config {
                 _ => {
                     return Err(Error::config(
                         "requestTimeoutMs",
-                        format!("{n} is out of range: use 100 to 120000 (ms)"),
+                        format!("{} is out of range: use 100 to 120000 (ms)", shown(n)),
                     ))
                 }
             },
@@ -862,13 +875,11 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
                 }
             }
         } else if numeric {
-            let n: f64 = value
+            let n: u64 = value
                 .trim()
                 .parse()
-                .map_err(|_| Error::config(name, format!("{value:?} is not a number")))?;
-            serde_json::Number::from_f64(n)
-                .map(Value::Number)
-                .ok_or_else(|| Error::config(name, "must be a finite number"))?
+                .map_err(|_| Error::config(name, format!("{value:?} is not a whole number")))?;
+            Value::Number(n.into())
         } else if key == "capture" {
             match value.trim() {
                 "none" | "false" => Value::Bool(false),

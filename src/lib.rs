@@ -24,6 +24,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod io;
+pub mod json;
 pub mod md5;
 pub mod persist;
 pub mod producer;

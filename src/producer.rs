@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::io::Now;
 use crate::response::{PutRecordsOutput, RecordResult};
 use crate::time::EpochMillis;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Backoff after a failed request: full jitter over `BASE * 2^failures`, capped.
 const BACKOFF_BASE_MS: u64 = 100;
@@ -191,7 +191,15 @@ pub struct DropReport {
 impl DropReport {
     /// As `onDrop` gets it: `{reason, count, type, code}`.
     pub fn to_json(&self) -> String {
-        serde_json::json!({"reason": self.reason.as_str(), "count": self.count, "type": self.kind, "code": self.code}).to_string()
+        let mut j = crate::json::Writer::new();
+        j.str("reason", self.reason.as_str());
+        j.num("count", self.count);
+        j.str("type", self.kind);
+        match &self.code {
+            Some(c) => j.str("code", c),
+            None => j.raw("code", "null"),
+        }
+        j.finish()
     }
 }
 
@@ -228,9 +236,59 @@ impl Timing {
         if v.is_empty() {
             return 0;
         }
-        v.sort_unstable();
+        sort_by_key(&mut v, |x| *x);
         let rank = (p.min(100) as usize * v.len()).div_ceil(100).max(1);
         v[rank - 1]
+    }
+}
+
+/// Counts by name (error codes, drop reasons): a few entries, so a list (a `BTreeMap` costs
+/// the page's module about 20 KB).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally(Vec<(String, u64)>);
+
+impl Tally {
+    pub fn add(&mut self, name: &str, n: u64) {
+        match self.0.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => *v += n,
+            None => self.0.push((name.to_string(), n)),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&u64> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().map(|(_, v)| *v)
+    }
+}
+
+impl std::ops::Index<&str> for Tally {
+    type Output = u64;
+    fn index(&self, name: &str) -> &u64 {
+        self.get(name).unwrap_or(&0)
+    }
+}
+
+/// Stable insertion sort by a key: for the few or nearly sorted lists here, and one small
+/// function per type instead of the standard library's sort machinery.
+pub(crate) fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
+    insertion_sort(v, |a, b| key(a) < key(b));
+}
+
+/// Stable insertion sort with `less`.
+pub(crate) fn insertion_sort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && less(&v[j], &v[j - 1]) {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 
@@ -242,9 +300,9 @@ pub struct Stats {
     pub records_put: u64,
     pub kinesis_records_put: u64,
     pub put_records_requests: u64,
-    pub errors_by_code: BTreeMap<String, u64>,
+    pub errors_by_code: Tally,
     pub retries: u64,
-    pub drops_by_reason: BTreeMap<&'static str, u64>,
+    pub drops_by_reason: Tally,
     pub mousemove_coalesced: u64,
     /// Records persisted by an earlier page of this origin and sent by this one.
     pub records_restored: u64,
@@ -260,25 +318,49 @@ impl Stats {
     /// As the page gets them (`stats()`, `onStats`, `flush()`); the names are the
     /// TypeScript `ProducerStats`.
     pub fn to_json(&self) -> String {
-        let timing = |t: &Timing| serde_json::json!({"last": t.last, "mean": t.mean(), "max": t.max, "p50": t.percentile(50), "p99": t.percentile(99)});
-        serde_json::json!({
-            "recordsReceived": self.records_received,
-            "recordsPending": self.records_pending,
-            "recordsPut": self.records_put,
-            "kinesisRecordsPut": self.kinesis_records_put,
-            "putRecordsRequests": self.put_records_requests,
-            "errorsByCode": self.errors_by_code,
-            "retries": self.retries,
-            "dropsByReason": self.drops_by_reason,
-            "recordsDropped": self.dropped(),
-            "mousemoveCoalesced": self.mousemove_coalesced,
-            "recordsRestored": self.records_restored,
-            "storageWriteFailures": self.storage_write_failures,
-            "storageEntriesCorrupt": self.storage_entries_corrupt,
-            "requestLatencyMs": timing(&self.request_latency_ms),
-            "bufferingTimeMs": timing(&self.buffering_time_ms),
-        })
-        .to_string()
+        let mut j = crate::json::Writer::new();
+        for (k, v) in [
+            ("recordsReceived", self.records_received),
+            ("recordsPending", self.records_pending),
+            ("recordsPut", self.records_put),
+            ("kinesisRecordsPut", self.kinesis_records_put),
+            ("putRecordsRequests", self.put_records_requests),
+            ("retries", self.retries),
+            ("recordsDropped", self.dropped()),
+            ("mousemoveCoalesced", self.mousemove_coalesced),
+            ("recordsRestored", self.records_restored),
+            ("storageWriteFailures", self.storage_write_failures),
+            ("storageEntriesCorrupt", self.storage_entries_corrupt),
+        ] {
+            j.num(k, v);
+        }
+        for (k, tally) in [
+            ("errorsByCode", &self.errors_by_code),
+            ("dropsByReason", &self.drops_by_reason),
+        ] {
+            j.open(k);
+            for (name, n) in tally.iter() {
+                j.num(name, n);
+            }
+            j.close();
+        }
+        for (k, t) in [
+            ("requestLatencyMs", &self.request_latency_ms),
+            ("bufferingTimeMs", &self.buffering_time_ms),
+        ] {
+            j.open(k);
+            for (name, v) in [
+                ("last", t.last),
+                ("mean", t.mean()),
+                ("max", t.max),
+                ("p50", t.percentile(50)),
+                ("p99", t.percentile(99)),
+            ] {
+                j.num(name, v);
+            }
+            j.close();
+        }
+        j.finish()
     }
 
     /// Every record dropped, whatever the reason.
@@ -388,11 +470,7 @@ impl Producer {
         if count == 0 {
             return;
         }
-        *self
-            .stats
-            .drops_by_reason
-            .entry(reason.as_str())
-            .or_default() += count;
+        self.stats.drops_by_reason.add(reason.as_str(), count);
         match self.drops.last_mut() {
             Some(d) if d.reason == reason && d.kind == kind && d.code == code => d.count += count,
             _ => self.drops.push(DropReport {
@@ -800,7 +878,7 @@ impl Producer {
             .flat_map(|f| f.records.iter().cloned())
             .collect();
         all.extend(self.buffer.iter().cloned());
-        all.sort_by_key(|r| r.order);
+        sort_by_key(&mut all, |r| r.order);
         all
     }
 
@@ -995,11 +1073,7 @@ impl Producer {
                             self.stats.kinesis_records_put += 1;
                         }
                         RecordResult::Failed { error_code, .. } => {
-                            *self
-                                .stats
-                                .errors_by_code
-                                .entry(error_code.as_str().to_string())
-                                .or_default() += 1;
+                            self.stats.errors_by_code.add(error_code.as_str(), 1);
                             if error_code.is_retryable() {
                                 retry.extend(members);
                             } else if self.settings.keep_rejected {
@@ -1020,11 +1094,7 @@ impl Producer {
             }
             Err(e) => {
                 let all: Vec<Buffered> = kinesis.iter().flat_map(|k| take(&k.members)).collect();
-                *self
-                    .stats
-                    .errors_by_code
-                    .entry(e.code().to_string())
-                    .or_default() += 1;
+                self.stats.errors_by_code.add(e.code(), 1);
                 if e.is_retryable() {
                     retry = all;
                 } else if self.settings.keep_rejected {
@@ -1042,7 +1112,7 @@ impl Producer {
                 self.errors.push(e);
             }
         }
-        retry.sort_by_key(|r| r.order);
+        sort_by_key(&mut retry, |r| r.order);
         if retry.is_empty() {
             self.failures = 0;
             self.split_cap = None;

@@ -29,22 +29,31 @@ impl PutRecordsOutput {
     /// As the page gets it from `putRecords()`: `{failedRecordCount, records: [{sequenceNumber,
     /// shardId} | {errorCode, errorMessage}]}`.
     pub fn to_json(&self) -> String {
-        let records: Vec<Value> = self
-            .records
-            .iter()
-            .map(|r| match r {
+        let mut items = Vec::with_capacity(self.records.len());
+        for r in &self.records {
+            let mut j = crate::json::Writer::new();
+            match r {
                 RecordResult::Put {
                     sequence_number,
                     shard_id,
-                } => serde_json::json!({"sequenceNumber": sequence_number, "shardId": shard_id}),
+                } => {
+                    j.str("sequenceNumber", sequence_number);
+                    j.str("shardId", shard_id);
+                }
                 RecordResult::Failed {
                     error_code,
                     error_message,
-                } => serde_json::json!({"errorCode": error_code.as_str(), "errorMessage": error_message}),
-            })
-            .collect();
-        serde_json::json!({"failedRecordCount": self.failed_record_count, "records": records})
-            .to_string()
+                } => {
+                    j.str("errorCode", error_code.as_str());
+                    j.str("errorMessage", error_message);
+                }
+            }
+            items.push(j.finish());
+        }
+        let mut j = crate::json::Writer::new();
+        j.num("failedRecordCount", self.failed_record_count as u64);
+        j.raw("records", &format!("[{}]", items.join(",")));
+        j.finish()
     }
 }
 

@@ -78,6 +78,23 @@ impl Clock {
     }
 }
 
+/// The UTC civil date and time of an epoch-millisecond value: (year, month, day, hour,
+/// minute, second), after H. Hinnant's `civil_from_days`.
+pub fn civil(ms: EpochMillis) -> (u64, u64, u64, u64, u64, u64) {
+    let secs = ms / 1000;
+    let z = (secs / 86_400) as i64 + 719_468;
+    let rem = secs % 86_400;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u64;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as u64;
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// Days from 1970-01-01 to a civil date (proleptic Gregorian), after H. Hinnant.
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -169,6 +186,19 @@ pub fn parse_http_date(s: &str) -> Option<EpochMillis> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_dates_round_trip() {
+        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(civil(1_795_704_302_000), (2026, 11, 26, 14, 45, 2));
+        assert_eq!(civil(951_782_400_000), (2000, 2, 29, 0, 0, 0));
+        for day in (0..200_000u64).step_by(37) {
+            let ms = day * 86_400_000 + 3_723_000;
+            let (y, m, d, ..) = civil(ms);
+            let iso = format!("{y:04}-{m:02}-{d:02}T01:02:03Z");
+            assert_eq!(parse_iso8601(&iso), Some(ms), "{iso}");
+        }
+    }
 
     #[test]
     fn the_clock_learns_from_date_and_is_clamped() {

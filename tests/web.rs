@@ -473,7 +473,11 @@ async fn front_door_refuses_any_tampering() {
     let bad_token = aws_credential_types::Credentials::new(
         creds.access_key_id(),
         creds.secret_access_key(),
-        Some(format!("{}x", &token[..token.len() - 1])),
+        Some(format!(
+            "{}{}",
+            &token[..token.len() - 1],
+            if token.ends_with('x') { 'y' } else { 'x' }
+        )),
         creds.expiry(),
         "test",
     );
