@@ -56,7 +56,7 @@ pub struct MouseSample {
     pub buttons: u16,
     pub button: i16,
     /// `mouse`, `pen` or `touch` when the event is a PointerEvent (click is, in Chromium).
-    pub pointer_type: Option<String>,
+    pub pointer_type: Option<&'static str>,
     /// Wheel deltas (x, y, z) and deltaMode.
     pub wheel: Option<(f64, f64, f64, u32)>,
 }
@@ -290,7 +290,7 @@ mod tests {
             page: &page,
         };
         let mut click = sample(EventKind::Click, 10.0);
-        click.pointer_type = Some("mouse".into());
+        click.pointer_type = Some("mouse");
         let v: Value = serde_json::from_str(&encode_mouse(&env, &click)).unwrap();
         assert_eq!(
             v,

@@ -244,9 +244,14 @@ impl Endpoint {
     }
 
     /// A captured mouse event.
-    pub fn handle_mouse(&mut self, sample: MouseSample, now: Now) {
-        self.producer.handle_mouse(sample, internal(now));
-        self.changed();
+    /// Returns false when the event only replaced a pending coalesced move: nothing is due
+    /// that was not before, so the shell may skip its round of polls.
+    pub fn handle_mouse(&mut self, sample: MouseSample, now: Now) -> bool {
+        let changed = self.producer.handle_mouse(sample, internal(now));
+        if changed {
+            self.changed();
+        }
+        changed
     }
 
     /// An app record (its JSON); see [`Producer::record_app_routed`].

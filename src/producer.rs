@@ -484,14 +484,21 @@ impl Producer {
 
     /// A mouse event at `now`. Moves go through the coalescer; another kind first lets a
     /// pending move out, so records keep the order the events happened in.
-    pub fn handle_mouse(&mut self, sample: MouseSample, now: impl Into<Now>) {
+    /// Returns false when nothing but the coalescer's pending move changed (a later move
+    /// replaced it): nothing is due that was not due before, so the shell has no work to do.
+    pub fn handle_mouse(&mut self, sample: MouseSample, now: impl Into<Now>) -> bool {
         let now = now.into();
         if self.closed {
-            return;
+            return false;
         }
         if sample.kind == EventKind::MouseMove {
-            if let Some((s, t)) = self.coalescer.handle_move(sample, now.mono) {
-                self.push_mouse(s, t, now);
+            let had_pending = self.coalescer.poll_timeout().is_some();
+            match self.coalescer.handle_move(sample, now.mono) {
+                Some((s, t)) => self.push_mouse(s, t, now),
+                None => {
+                    self.stats.mousemove_coalesced = self.coalescer.coalesced();
+                    return !had_pending;
+                }
             }
         } else {
             if let Some((s, t)) = self.coalescer.take_pending() {
@@ -500,6 +507,7 @@ impl Producer {
             self.push_mouse(sample, now.mono, now);
         }
         self.stats.mousemove_coalesced = self.coalescer.coalesced();
+        true
     }
 
     /// A move that happened at `at` (monotonic) goes in with its own wall-clock time.

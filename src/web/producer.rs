@@ -20,11 +20,46 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
-type Listener = (
-    web_sys::EventTarget,
-    &'static str,
-    Closure<dyn FnMut(web_sys::Event)>,
-);
+/// One event of the page, as the JS helper below hands it over: `code` packs what is not a
+/// coordinate (see `listen`), so an event costs one call into the module and no allocation.
+type Handler = Closure<dyn FnMut(u32, f64, f64, f64, f64, f64, f64, f64)>;
+
+#[wasm_bindgen(inline_js = r#"
+const POINTER = { mouse: 1, pen: 2, touch: 3 };
+const OPTIONS = { passive: true };
+function on(subs, target, type, f) {
+  target.addEventListener(type, f, OPTIONS);
+  subs.push(() => target.removeEventListener(type, f, OPTIONS));
+}
+// Mouse events on target: kind index (4 bits), pointer type (2), wheel deltaMode (2),
+// button + 1 (4), buttons (12 up); then the coordinates and wheel deltas. Returns unlisten.
+export function listen(target, kinds, handler) {
+  const subs = [];
+  kinds.forEach((type, k) => on(subs, target, type, (e) => handler(
+    k | (POINTER[e.pointerType] || 0) << 4 | (e.deltaMode || 0) << 6 | (e.button + 1) << 8 | e.buttons << 12,
+    e.clientX, e.clientY, e.pageX, e.pageY, e.deltaX || 0, e.deltaY || 0, e.deltaZ || 0)));
+  return () => subs.forEach((u) => u());
+}
+// The page's lifecycle: 1 hidden (visibilitychange to hidden, pagehide), 2 shown.
+export function lifecycle(handler) {
+  const subs = [];
+  const tell = (code) => () => handler(code, 0, 0, 0, 0, 0, 0, 0);
+  on(subs, document, 'visibilitychange', () => tell(document.visibilityState === 'hidden' ? 1 : 2)());
+  on(subs, window, 'pagehide', tell(1));
+  on(subs, window, 'pageshow', tell(2));
+  return () => subs.forEach((u) => u());
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn listen(
+        target: &JsValue,
+        kinds: js_sys::Array,
+        handler: &Handler,
+    ) -> Result<js_sys::Function, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn lifecycle(handler: &Handler) -> Result<js_sys::Function, JsValue>;
+}
 
 #[derive(Default)]
 struct Callbacks {
@@ -39,7 +74,8 @@ struct Shared {
     callbacks: Callbacks,
     timer: RefCell<Option<Timeout>>,
     timer_at: Cell<Option<u64>>,
-    listeners: RefCell<Vec<Listener>>,
+    /// The handlers and their unlisten functions: mouse, lifecycle.
+    listeners: RefCell<Vec<(Handler, js_sys::Function, bool)>>,
     /// `flush()` / `close()` promises: (watermark, resolve).
     waiters: RefCell<Vec<(u64, js_sys::Function)>>,
     /// `putRecords()` promises: (id, resolve, reject).
@@ -67,26 +103,19 @@ fn page_context() -> PageContext {
     }
 }
 
-fn sample(kind: EventKind, e: &web_sys::Event) -> Option<MouseSample> {
-    let m = e.dyn_ref::<web_sys::MouseEvent>()?;
-    let pointer_type = js_sys::Reflect::get(e, &"pointerType".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .filter(|s| !s.is_empty());
-    let wheel = e
-        .dyn_ref::<web_sys::WheelEvent>()
-        .map(|w| (w.delta_x(), w.delta_y(), w.delta_z(), w.delta_mode()));
-    Some(MouseSample {
+/// The sample an event's `code` and coordinates describe.
+fn sample(kind: EventKind, code: u32, x: [f64; 7]) -> MouseSample {
+    MouseSample {
         kind,
-        client_x: f64::from(m.client_x()),
-        client_y: f64::from(m.client_y()),
-        page_x: f64::from(m.page_x()),
-        page_y: f64::from(m.page_y()),
-        buttons: m.buttons(),
-        button: m.button(),
-        pointer_type,
-        wheel,
-    })
+        client_x: x[0],
+        client_y: x[1],
+        page_x: x[2],
+        page_y: x[3],
+        buttons: (code >> 12) as u16,
+        button: ((code >> 8) & 15) as i16 - 1,
+        pointer_type: [None, Some("mouse"), Some("pen"), Some("touch")][((code >> 4) & 3) as usize],
+        wheel: (kind == EventKind::Wheel).then_some((x[4], x[5], x[6], (code >> 6) & 3)),
+    }
 }
 
 fn call(f: &Option<js_sys::Function>, arg: &JsValue) {
@@ -240,68 +269,48 @@ impl Shared {
         }
     }
 
-    /// A passive listener that hands the event to `handler` while the producer lives.
-    fn listen_to(
-        self: &Rc<Self>,
-        target: web_sys::EventTarget,
-        kind: &'static str,
-        handler: impl Fn(&Rc<Shared>, &web_sys::Event) + 'static,
-    ) -> Result<(), Error> {
-        let weak: Weak<Shared> = Rc::downgrade(self);
-        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-            if let Some(me) = weak.upgrade() {
-                handler(&me, &e);
-                me.drive();
-            }
-        });
-        let options = web_sys::AddEventListenerOptions::new();
-        options.set_passive(true);
-        target
-            .add_event_listener_with_callback_and_add_event_listener_options(
-                kind,
-                closure.as_ref().unchecked_ref(),
-                &options,
-            )
-            .map_err(|_| Error::config("target", "cannot listen for events on it"))?;
-        self.listeners.borrow_mut().push((target, kind, closure));
-        Ok(())
-    }
-
-    /// The mouse events on `target`, and the page's lifecycle: visibilitychange first (a
-    /// closing browser fires only that), pagehide as the backup, pageshow for a page back
-    /// from the cache. Lifecycle events are handled synchronously, so the keepalive request
-    /// starts and the copy is written before the handler returns.
-    fn listen(
-        self: &Rc<Self>,
-        target: Option<web_sys::EventTarget>,
-        kinds: &[EventKind],
-    ) -> Result<(), Error> {
-        if let (Some(w), Some(d)) = (
-            web_sys::window(),
-            web_sys::window().and_then(|w| w.document()),
-        ) {
-            let hidden = |me: &Rc<Shared>, hidden: bool| match hidden {
-                true => me.ep.borrow_mut().handle_hidden(now()),
-                false => me.ep.borrow_mut().handle_shown(now()),
-            };
-            let doc = d.clone();
-            self.listen_to(d.into(), "visibilitychange", move |me, _| {
-                let state = js_sys::Reflect::get(&doc, &"visibilityState".into()).ok();
-                hidden(
-                    me,
-                    state.and_then(|v| v.as_string()).as_deref() == Some("hidden"),
-                );
-            })?;
-            self.listen_to(w.clone().into(), "pagehide", move |me, _| hidden(me, true))?;
-            self.listen_to(w.into(), "pageshow", move |me, _| hidden(me, false))?;
-        }
-        for &kind in kinds {
-            let Some(target) = target.clone() else { break };
-            self.listen_to(target, kind.as_str(), move |me, e| {
-                if let Some(s) = sample(kind, e) {
-                    me.ep.borrow_mut().handle_mouse(s, now());
+    /// Listens through the JS helper: mouse events on `target` (passive), and the page's
+    /// lifecycle — visibilitychange first (a closing browser fires only that), pagehide as
+    /// the backup, pageshow for a page back from the cache — handled synchronously, so the
+    /// keepalive request starts and the copy is written before the handler returns.
+    fn listen(self: &Rc<Self>, target: Option<JsValue>, kinds: &[EventKind]) -> Result<(), Error> {
+        let handler = |me: Weak<Shared>, kinds: Vec<EventKind>| -> Handler {
+            Closure::new(move |code: u32, a, b, c, d, e, f, g| {
+                let Some(me) = me.upgrade() else { return };
+                let now = now();
+                let changed = match kinds.get((code & 15) as usize) {
+                    Some(&kind) => me
+                        .ep
+                        .borrow_mut()
+                        .handle_mouse(sample(kind, code, [a, b, c, d, e, f, g]), now),
+                    None if code == 1 => {
+                        me.ep.borrow_mut().handle_hidden(now);
+                        true
+                    }
+                    None => {
+                        me.ep.borrow_mut().handle_shown(now);
+                        true
+                    }
+                };
+                // A move that only replaced a pending one changes nothing due: no work.
+                if changed {
+                    me.drive();
                 }
-            })?;
+            })
+        };
+        let weak = Rc::downgrade(self);
+        let fail = |_| Error::config("target", "cannot listen for events on it");
+        let h = handler(weak.clone(), Vec::new());
+        let unlisten = lifecycle(&h).map_err(fail)?;
+        self.listeners.borrow_mut().push((h, unlisten, false));
+        if let Some(target) = target {
+            let names: js_sys::Array = kinds
+                .iter()
+                .map(|k| JsValue::from_str(k.as_str()))
+                .collect();
+            let h = handler(weak, kinds.to_vec());
+            let unlisten = listen(&target, names, &h).map_err(fail)?;
+            self.listeners.borrow_mut().push((h, unlisten, true));
         }
         Ok(())
     }
@@ -309,18 +318,13 @@ impl Shared {
     /// Removes the mouse listeners, and with `all` the lifecycle ones (a closing producer
     /// keeps those until its close completes).
     fn unlisten(&self, all: bool) {
-        self.listeners
-            .borrow_mut()
-            .retain(|(target, kind, closure)| {
-                let keep = !all && matches!(*kind, "visibilitychange" | "pagehide" | "pageshow");
-                if !keep {
-                    let _ = target.remove_event_listener_with_callback(
-                        kind,
-                        closure.as_ref().unchecked_ref(),
-                    );
-                }
-                keep
-            });
+        self.listeners.borrow_mut().retain(|(_, unlisten, mouse)| {
+            let remove = all || *mouse;
+            if remove {
+                let _ = unlisten.call0(&JsValue::NULL);
+            }
+            !remove
+        });
     }
 
     fn wait_for(self: &Rc<Self>, upto: u64) -> js_sys::Promise {
@@ -363,7 +367,7 @@ impl Producer {
         // Resolve the capture target before anything starts: a start that fails must leave
         // no listener behind and storage as it was.
         let document = web_sys::window().and_then(|w| w.document());
-        let target: Option<web_sys::EventTarget> = match (&document, &settings.target) {
+        let target: Option<JsValue> = match (&document, &settings.target) {
             _ if settings.capture.is_empty() => None,
             (None, _) => None,
             (Some(d), None) => Some(d.clone().into()),
