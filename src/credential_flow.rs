@@ -20,7 +20,6 @@ use crate::request::HttpRequest;
 use crate::response::parse_error;
 use crate::time::{Clock, EpochMillis};
 use aws_credential_types::Credentials;
-use std::collections::VecDeque;
 
 /// The first retry after a failed fetch, doubling (with jitter) up to [`BACKOFF_CAP_MS`].
 pub const BACKOFF_FIRST_MS: u64 = 1_000;
@@ -107,8 +106,8 @@ pub struct CredentialFlow {
     retry_at: u64,
     stopped: bool,
     rng: u64,
-    transmits: VecDeque<Transmit>,
-    events: VecDeque<FlowEvent>,
+    transmits: Vec<Transmit>,
+    events: Vec<FlowEvent>,
 }
 
 impl std::fmt::Debug for CredentialFlow {
@@ -165,8 +164,8 @@ impl CredentialFlow {
             retry_at: 0,
             stopped: false,
             rng: seed | 1,
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            transmits: Vec::new(),
+            events: Vec::new(),
         })
     }
 
@@ -259,11 +258,11 @@ impl CredentialFlow {
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        (!self.transmits.is_empty()).then(|| self.transmits.remove(0))
     }
 
     pub fn poll_event(&mut self) -> Option<FlowEvent> {
-        self.events.pop_front()
+        (!self.events.is_empty()).then(|| self.events.remove(0))
     }
 
     fn js_name(&self) -> &'static str {
@@ -280,7 +279,7 @@ impl CredentialFlow {
 
     fn send(&mut self, step: Step, request: HttpRequest, cookies: bool) {
         let id = self.next_id();
-        self.transmits.push_back(Transmit {
+        self.transmits.push(Transmit {
             id,
             request,
             keepalive: false,
@@ -294,10 +293,10 @@ impl CredentialFlow {
         let id = self.next_id();
         let deadline = now.mono + u64::from(self.timeout_ms);
         if logins {
-            self.events.push_back(FlowEvent::CallLogins { id });
+            self.events.push(FlowEvent::CallLogins { id });
             self.step = Some((id, Step::Logins { deadline }));
         } else {
-            self.events.push_back(FlowEvent::CallProvider { id });
+            self.events.push(FlowEvent::CallProvider { id });
             self.step = Some((id, Step::Provider { deadline }));
         }
     }
@@ -465,8 +464,7 @@ impl CredentialFlow {
                             self.send(Step::CredentialsForIdentity, req, false);
                         } else {
                             self.identity = Some(identity.clone());
-                            self.events
-                                .push_back(FlowEvent::StoreIdentity(identity.clone()));
+                            self.events.push(FlowEvent::StoreIdentity(identity.clone()));
                             let req = c::cognito_get_open_id_token(&endpoint, &identity);
                             self.send(Step::OpenIdToken { kept: false }, req, false);
                         }
@@ -504,7 +502,7 @@ impl CredentialFlow {
                         // The kept identity is gone or forbidden (not a transient failure):
                         // start over once with a new one.
                         self.identity = None;
-                        self.events.push_back(FlowEvent::ForgetIdentity);
+                        self.events.push(FlowEvent::ForgetIdentity);
                         self.cognito_first(now);
                     } else {
                         self.fail(f, now);
@@ -593,7 +591,7 @@ impl CredentialFlow {
         self.failures = (self.failures + 1).min(30);
         if f.permanent {
             self.stopped = true;
-            self.events.push_back(FlowEvent::Failed(f.error));
+            self.events.push(FlowEvent::Failed(f.error));
             return;
         }
         // Full jitter over an exponential ceiling: pages that fail together do not retry
@@ -605,7 +603,7 @@ impl CredentialFlow {
         let wait = ceiling / 2 + self.rng % (ceiling / 2 + 1);
         self.retry_at = now.mono + wait;
         if self.failures == 1 {
-            self.events.push_back(FlowEvent::Failed(f.error));
+            self.events.push(FlowEvent::Failed(f.error));
         }
     }
 }

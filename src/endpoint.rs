@@ -34,7 +34,6 @@ use crate::request::{self, HttpRequest, OwnedRecord};
 use crate::response::{parse_error, parse_put_records, PutRecordsOutput};
 use crate::signing::sign;
 use crate::time::{parse_http_date, Clock, EpochMillis};
-use std::collections::VecDeque;
 
 /// What may go in one keepalive body: browsers allow 64 KiB across all keepalive requests
 /// in flight for a page (../shared/notes/page-close.md); 4 KiB are left to other scripts.
@@ -100,7 +99,7 @@ pub struct Endpoint {
     in_flight: Option<Flight>,
     direct: Vec<Direct>,
     next_id: u64,
-    events: VecDeque<Event>,
+    events: Vec<Event>,
     hidden: bool,
     /// A request has been answered: the CORS preflight is cached, credentials work.
     warm: bool,
@@ -173,12 +172,12 @@ impl Endpoint {
         )?;
         let mut producer =
             Producer::new(config.settings.clone(), init.session_id.clone(), init.seed);
-        let mut events = VecDeque::new();
+        let mut events = Vec::new();
         let mut restored = persist::Restored::default();
         for (key, value) in &init.stored {
             if key.starts_with(&prefix) || key.starts_with(&prefix_v1) {
                 persist::restore(value, &config.settings, now, &mut restored);
-                events.push_back(Event::Remove { key: key.clone() });
+                events.push(Event::Remove { key: key.clone() });
             }
         }
         producer.restore(restored.records);
@@ -189,7 +188,7 @@ impl Endpoint {
             producer.restore_lost(restored.lost);
         }
         if restored.corrupt > 0 {
-            events.push_back(Event::Error(Error::Storage {
+            events.push(Event::Error(Error::Storage {
                 message: format!(
                     "{} stored entries of earlier pages were not readable and were removed",
                     restored.corrupt
@@ -502,7 +501,7 @@ impl Endpoint {
 
     fn finish_direct(&mut self, id: u64, result: Result<PutRecordsOutput, Error>) {
         self.direct.retain(|d| d.id != id);
-        self.events.push_back(Event::Direct { id, result });
+        self.events.push(Event::Direct { id, result });
     }
 
     /// The answer to a transmit. Answers to unknown ids (a page function that timed out,
@@ -554,7 +553,7 @@ impl Endpoint {
                     retry_after_ms(res.retry_after.as_deref(), self.clock.server(now.wall));
                 if res.status == 413 && batch.kinesis.len() > 1 {
                     self.producer.split_after_too_large(batch);
-                    self.events.push_back(Event::Stats);
+                    self.events.push(Event::Stats);
                     self.changed();
                     return;
                 }
@@ -573,7 +572,7 @@ impl Endpoint {
         self.producer
             .handle_result_after(batch, result, retry_after, now);
         self.drain_producer();
-        self.events.push_back(Event::Stats);
+        self.events.push(Event::Stats);
         self.changed();
     }
 
@@ -627,7 +626,7 @@ impl Endpoint {
         self.persist_dirty = false;
         if self.persisted {
             self.persisted = false;
-            self.events.push_back(Event::Remove {
+            self.events.push(Event::Remove {
                 key: self.storage_key.clone(),
             });
         }
@@ -649,7 +648,7 @@ impl Endpoint {
             persist::snapshot(&[], self.persist_lost + records.len() as u64, 256, now)
         };
         if self.write_failures == 1 {
-            self.events.push_back(Event::Error(Error::Storage {
+            self.events.push(Event::Error(Error::Storage {
                 message: format!(
                     "localStorage refused to keep {} unsent records (over its quota); if the page closes now, what does not fit is lost",
                     records.len()
@@ -658,7 +657,7 @@ impl Endpoint {
         }
         if let Some((value, _)) = fallback {
             if self.write_failures <= 2 {
-                self.events.push_back(Event::Store {
+                self.events.push(Event::Store {
                     key: self.storage_key.clone(),
                     value,
                 });
@@ -676,14 +675,14 @@ impl Endpoint {
         match persist::snapshot(&records, self.persist_lost, budget, now) {
             Some((value, _)) => {
                 self.persisted = true;
-                self.events.push_back(Event::Store {
+                self.events.push(Event::Store {
                     key: self.storage_key.clone(),
                     value,
                 });
             }
             None if self.persisted => {
                 self.persisted = false;
-                self.events.push_back(Event::Remove {
+                self.events.push(Event::Remove {
                     key: self.storage_key.clone(),
                 });
             }
@@ -693,7 +692,7 @@ impl Endpoint {
 
     /// What the shell must do next.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        (!self.events.is_empty()).then(|| self.events.remove(0))
     }
 
     fn drain_flow(&mut self) {
@@ -726,16 +725,16 @@ impl Endpoint {
                     Event::Error(e)
                 }
             };
-            self.events.push_back(event);
+            self.events.push(event);
         }
     }
 
     fn drain_producer(&mut self) {
         for d in self.producer.take_drops() {
-            self.events.push_back(Event::Drop(d));
+            self.events.push(Event::Drop(d));
         }
         for e in self.producer.take_errors() {
-            self.events.push_back(Event::Error(e));
+            self.events.push(Event::Error(e));
         }
     }
 }

@@ -211,19 +211,25 @@ pub struct Timing {
     pub max: u64,
     total: u64,
     count: u64,
-    recent: VecDeque<u64>,
+    /// The latest samples, a ring of [`Timing::RECENT`].
+    recent: Vec<u64>,
+    next: usize,
 }
 
 impl Timing {
+    const RECENT: usize = 256;
+
     fn add(&mut self, ms: u64) {
         self.last = ms;
         self.max = self.max.max(ms);
         self.total += ms;
         self.count += 1;
-        if self.recent.len() == 256 {
-            self.recent.pop_front();
+        if self.recent.len() < Self::RECENT {
+            self.recent.push(ms);
+        } else {
+            self.recent[self.next] = ms;
         }
-        self.recent.push_back(ms);
+        self.next = (self.next + 1) % Self::RECENT;
     }
 
     pub fn mean(&self) -> u64 {
@@ -232,7 +238,7 @@ impl Timing {
 
     /// The `p`-th percentile (0-100) of the recent samples, nearest rank.
     pub fn percentile(&self, p: u64) -> u64 {
-        let mut v: Vec<u64> = self.recent.iter().copied().collect();
+        let mut v = self.recent.clone();
         if v.is_empty() {
             return 0;
         }
