@@ -29,6 +29,9 @@ node --test tests/stack/*.test.mjs
 echo "== release build"
 bash tests/scripts/build.sh
 
+echo "== size budget of the script tag (gzip)"
+node tests/scripts/size.mjs
+
 echo "== TypeScript: the shipped declarations against a file using every key and stat"
 node_modules/.bin/tsc -p tests/types
 
