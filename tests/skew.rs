@@ -68,7 +68,8 @@ async fn learns(offset_ms: i64, key: &str) -> i64 {
 
 #[wasm_bindgen_test]
 async fn a_server_clock_far_off_is_learned_from_date_and_without_it_from_the_message() {
-    set_faults(json!({"clockOffsetMs": 20 * 60 * 1000})).await;
+    // The message's time is made to disagree by an hour: what is learned is Date's.
+    set_faults(json!({"clockOffsetMs": 20 * 60 * 1000, "messageClockOffsetMs": 3_600_000})).await;
     assert!(
         date_visible().await,
         "the front door exposes Date, as Kinesis does"

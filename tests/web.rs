@@ -253,7 +253,15 @@ async fn cognito_guest_records_reach_the_stream_exactly_by_the_classic_flow() {
     storage
         .set_item(&identity_key, "not an identity\"}")
         .unwrap();
+    let before_junk = cognito_counters().await;
     round_trip_through_js_api(to_js(&c), &format!("cognito-junk-{}-", run_id())).await;
+    let after_junk = cognito_counters().await;
+    let grew = |k: &str| after_junk[k].as_u64().unwrap() - before_junk[k].as_u64().unwrap();
+    assert_eq!(
+        (grew("getId"), grew("getOpenIdToken")),
+        (1, 1),
+        "the junk was never sent: one new identity, one token"
+    );
     assert!(storage
         .get_item(&identity_key)
         .unwrap()

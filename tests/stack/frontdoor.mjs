@@ -128,6 +128,7 @@ export class FrontDoor {
    *   expireCredentials: true all credentials issued so far expire now (one-shot)
    *   hideDate: true          answers do not expose Date to pages (Access-Control-Expose-Headers)
    *   tamperHeader: name      that signed header is changed on the way in (InvalidSignatureException)
+   *   messageClockOffsetMs: n the time in "Signature expired" messages is off by n from Date
    */
   setFaults(faults) {
     const f = { ...faults };
@@ -397,10 +398,13 @@ export class FrontDoor {
     if (Number.isNaN(signedAt)) throw new AwsError(400, 'IncompleteSignatureException', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
     const now = this.now();
     if (signedAt < now - MAX_SKEW_MS) {
-      throw new AwsError(400, 'InvalidSignatureException', `Signature expired: ${dateHeader} is now earlier than ${amzDate(now - MAX_SKEW_MS)} (${amzDate(now)} - 5 min.)`);
+      // (messageClockOffsetMs: a message whose time disagrees with Date, for tests.)
+      const said = now + (this.faults.messageClockOffsetMs || 0);
+      throw new AwsError(400, 'InvalidSignatureException', `Signature expired: ${dateHeader} is now earlier than ${amzDate(said - MAX_SKEW_MS)} (${amzDate(said)} - 5 min.)`);
     }
     if (signedAt > now + MAX_SKEW_MS) {
-      throw new AwsError(400, 'InvalidSignatureException', `Signature not yet current: ${dateHeader} is still later than ${amzDate(now + MAX_SKEW_MS)} (${amzDate(now)} + 5 min.)`);
+      const said = now + (this.faults.messageClockOffsetMs || 0);
+      throw new AwsError(400, 'InvalidSignatureException', `Signature not yet current: ${dateHeader} is still later than ${amzDate(said + MAX_SKEW_MS)} (${amzDate(said)} + 5 min.)`);
     }
     if (scopeDate !== dateHeader.slice(0, 8)) throw new AwsError(400, 'InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${dateHeader.slice(0, 8)}', from '${dateHeader}'.`);
     if (scopeRegion !== this.region) throw new AwsError(400, 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${scopeRegion}'.`);
