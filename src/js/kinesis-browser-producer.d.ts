@@ -9,4 +9,6 @@ declare global {
     /** Why the script tag's producer could not start (name, code, key, message). */
     kinesisBrowserProducerError?: Error & { code: string; key?: string };
   }
+  /** Where to fetch the .wasm from instead of next to the module; set before it loads. */
+  var kinesisBrowserProducerWasmUrl: string | undefined;
 }

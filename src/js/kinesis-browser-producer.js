@@ -8,7 +8,7 @@
 //     attribute is reported on the console and as window.kinesisBrowserProducerError, and
 //     both outcomes fire a "kinesis-producer" event on document (detail: {producer} or {error}).
 //
-//   import { ready, Producer } from '.../kinesis-browser-producer.js';
+//   import { ready, Producer } from 'kinesis-browser-producer';   // or '.../kinesis-browser-producer.js'
 //   await ready;
 //   const producer = Producer.start({ streamName, region, credentials: { url } });
 import init from './kbp_core.js';
@@ -16,13 +16,17 @@ import init from './kbp_core.js';
 export * from './kbp_core.js';
 import { Producer } from './kbp_core.js';
 
-/** Resolves once the wasm module is loaded. */
-export const ready = init();
-
 const here = import.meta.url.split(/[?#]/)[0];
 const tag = typeof document === 'undefined'
   ? null
   : [...document.querySelectorAll('script[type="module"][src]')].find((s) => s.src.split(/[?#]/)[0] === here);
+
+// The .wasm next to this file by default (bundlers copy it as an asset); elsewhere (a CDN)
+// with globalThis.kinesisBrowserProducerWasmUrl or the script tag's data-wasm-url.
+const wasmUrl = globalThis.kinesisBrowserProducerWasmUrl || tag?.dataset.wasmUrl;
+
+/** Resolves once the wasm module is loaded. */
+export const ready = init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
 
 if (tag && [...tag.attributes].some((a) => a.name.startsWith('data-'))) {
   ready.then(() => {

@@ -3,7 +3,8 @@
 #   1. lint: rustfmt, clippy -D warnings (native and wasm32), cfn-lint on the template
 #   2. the sans-IO core natively: cargo test
 #   3. the local stack checked from outside with the AWS SDK, the template's policies: node --test
-#   4. the release build (wasm-opt -Oz), so a broken build cannot pass; tsc on its .d.ts
+#   4. the release build (wasm-opt -Oz) within its size budget; the npm package in Vite and
+#      webpack apps, and tsc on its types
 #   5. end to end: a page with only the script tag, trusted input via playwright-core
 #   6. the module in headless Chromium against a fresh local stack: wasm-pack test
 set -euo pipefail
@@ -32,8 +33,8 @@ bash tests/scripts/build.sh
 echo "== size budget of the script tag (gzip)"
 node tests/scripts/size.mjs
 
-echo "== TypeScript: the shipped declarations against a file using every key and stat"
-node_modules/.bin/tsc -p tests/types
+echo "== the npm package: Vite and webpack apps from the packed tarball, tsc on its types"
+node --test --test-concurrency=1 tests/bundlers/*.test.mjs
 
 echo "== end to end (script tag, trusted input)"
 node --test --test-concurrency=1 tests/e2e/*.test.mjs

@@ -1,8 +1,8 @@
-// Type-checked by `tsc -p tests/types` against the shipped declarations (www/pkg/*.d.ts):
+// Type-checked by tsc against the packed package's declarations (tests/bundlers):
 // `Required<...>` makes every documented key mandatory here, so a key the types lack (or
 // this file misses) fails the check, and so does a stat.
-import { ready, Producer } from '../../www/pkg/kinesis-browser-producer.js';
-import type { CredentialsConfig, ProducerConfig, ProducerStats, DropReport, RecordOptions, PutRecordsResult } from '../../www/pkg/kinesis-browser-producer.js';
+import { ready, Producer } from 'kinesis-browser-producer';
+import type { CredentialsConfig, ProducerConfig, ProducerStats, DropReport, RecordOptions, PutRecordsResult } from 'kinesis-browser-producer';
 
 const credentials: Required<CredentialsConfig> = {
   url: '/kinesis-credentials',
