@@ -574,6 +574,7 @@ impl Endpoint {
         self.drain_producer();
         self.events.push(Event::Stats);
         self.changed();
+        self.drop_copy_if_idle();
     }
 
     /// The body of a 2xx answer, or the service's error; a clock 5 minutes off is learned
@@ -617,14 +618,22 @@ impl Endpoint {
         self.persist_dirty = true;
     }
 
-    /// Visible again: the live page holds its records, so the persisted copy goes.
+    /// Visible again: the live page holds its records, so the persisted copy goes — once
+    /// nothing is pending. Until then it stays: a page can be shown and still die (Firefox
+    /// closing a tab reports it visible first), and a stale copy costs duplicates where a
+    /// removed one would cost records.
     pub fn handle_shown(&mut self, _now: Now) {
         if !self.hidden {
             return;
         }
         self.hidden = false;
         self.persist_dirty = false;
-        if self.persisted {
+        self.drop_copy_if_idle();
+    }
+
+    fn drop_copy_if_idle(&mut self) {
+        let idle = !self.producer.has_buffered() && !self.producer.is_sending();
+        if self.persisted && !self.hidden && idle {
             self.persisted = false;
             self.events.push(Event::Remove {
                 key: self.storage_key.clone(),

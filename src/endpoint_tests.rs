@@ -1035,3 +1035,25 @@ fn no_server_answer_or_stored_entry_can_panic_the_module() {
     }
     sim.balanced();
 }
+
+#[test]
+fn a_page_shown_again_keeps_its_copy_until_nothing_is_pending() {
+    // Firefox reports a closing tab visible before it goes: removing the copy at once would
+    // lose what is pending if the page then dies.
+    let mut sim = Sim::new(json!({"flushIntervalMs": 30_000}));
+    sim.serve();
+    sim.record(0);
+    sim.serve();
+    for i in 1..4 {
+        sim.record(i);
+    }
+    sim.ep.handle_hidden(sim.now);
+    sim.drive();
+    assert_eq!(sim.storage.len(), 1, "the copy");
+    sim.ep.handle_shown(sim.now);
+    sim.drive();
+    assert_eq!(sim.storage.len(), 1, "still pending: the copy stays");
+    sim.serve();
+    assert!(sim.storage.is_empty(), "all put: the copy goes");
+    sim.balanced();
+}

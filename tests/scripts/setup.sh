@@ -15,10 +15,22 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  say "installing Chromium and its driver (Debian packages)"
+# Browsers and their WebDriver servers (Debian packages): Chromium, Firefox ESR, and WebKitGTK's
+# driver with its MiniBrowser, which runs under Xvfb.
+pkgs=()
+{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || pkgs+=(chromium chromium-driver)
+command -v firefox-esr >/dev/null || pkgs+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null || pkgs+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null || pkgs+=(xvfb)
+if [ ${#pkgs[@]} -gt 0 ]; then
+  say "installing ${pkgs[*]} (Debian packages)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
+if ! command -v geckodriver >/dev/null; then
+  say "installing geckodriver (Firefox's WebDriver)"
+  # The npm package of geckodriver downloads a binary at install time, which fails here.
+  cargo install geckodriver --locked
 fi
 
 # wasm-bindgen CLI must be exactly the wasm-bindgen version in Cargo.lock.

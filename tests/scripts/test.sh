@@ -5,8 +5,9 @@
 #   3. the local stack checked from outside with the AWS SDK, the template's policies: node --test
 #   4. the release build (wasm-opt -Oz) within its size budget; the npm package in Vite and
 #      webpack apps, and tsc on its types
-#   5. end to end: a page with only the script tag, trusted input via playwright-core
-#   6. the module in headless Chromium against a fresh local stack: wasm-pack test
+#   5. end to end: the script tag with trusted input in Chromium (playwright-core), Firefox
+#      and WebKit (WebDriver Actions)
+#   6. the module's browser tests in Chromium, Firefox and WebKit against a fresh local stack
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -36,17 +37,11 @@ node tests/scripts/size.mjs
 echo "== the npm package: Vite and webpack apps from the packed tarball, tsc on its types"
 node --test --test-concurrency=1 tests/bundlers/*.test.mjs
 
-echo "== end to end (script tag, trusted input)"
-node --test --test-concurrency=1 tests/e2e/*.test.mjs
+echo "== end to end: Chromium (playwright-core), Firefox and WebKit (WebDriver)"
+# WebKitGTK's MiniBrowser needs a display: Xvfb.
+xvfb-run -a node --test --test-concurrency=1 tests/e2e/*.test.mjs
 
-echo "== browser (headless Chromium)"
-# Ports of their own, so a running demo does not get in the way.
-export KBP_KINESIS_PORT=14566 KBP_AUTH_PORT=14577 KBP_STORE_PORT=14567
-export KBP_KINESIS_ENDPOINT="http://127.0.0.1:$KBP_KINESIS_PORT" KBP_AUTH_ENDPOINT="http://127.0.0.1:$KBP_AUTH_PORT"
-log=$(mktemp)
-node tests/stack/cli.mjs > "$log" 2>&1 &
-stack_pid=$!
-trap 'kill $stack_pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 100); do grep -q '^ready' "$log" && break; kill -0 $stack_pid 2>/dev/null || break; sleep 0.1; done
-grep -q '^ready' "$log" || { cat "$log"; echo "the local stack did not start" >&2; exit 1; }
-WASM_BINDGEN_TEST_TIMEOUT=120 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --features demo --test web --test producer --test aggregation --test skew
+echo "== browser tests (wasm-bindgen-test): Chromium, Firefox, WebKit"
+bash tests/scripts/browser-tests.sh chrome
+bash tests/scripts/browser-tests.sh firefox
+xvfb-run -a bash tests/scripts/browser-tests.sh webkit

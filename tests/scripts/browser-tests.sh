@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The wasm-bindgen browser tests (tests/{web,producer,aggregation,skew}.rs) in one browser
+# against a fresh local stack on ports of their own: `browser-tests.sh chrome|firefox|webkit`.
+# Chromium and Firefox through wasm-pack; WebKit (WebKitGTK's MiniBrowser under Xvfb) through
+# wasm-bindgen-test-runner with its WebDriver behind tests/scripts/webkit-driver.mjs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$HOME/.cargo/bin:$PATH"
+browser=${1:?chrome, firefox or webkit}
+export KBP_KINESIS_PORT=14566 KBP_AUTH_PORT=14577 KBP_STORE_PORT=14567
+export KBP_KINESIS_ENDPOINT="http://127.0.0.1:$KBP_KINESIS_PORT" KBP_AUTH_ENDPOINT="http://127.0.0.1:$KBP_AUTH_PORT"
+export WASM_BINDGEN_TEST_TIMEOUT=180
+tests=(--test web --test producer --test aggregation --test skew)
+log=$(mktemp)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -f "$log"; }
+trap cleanup EXIT
+node tests/stack/cli.mjs > "$log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q '^ready' "$log" && break; sleep 0.1; done
+grep -q '^ready' "$log" || { cat "$log"; echo "the local stack did not start" >&2; exit 1; }
+case "$browser" in
+  chrome)
+    wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --features demo "${tests[@]}" ;;
+  firefox)
+    wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" -- --features demo "${tests[@]}" ;;
+  webkit)
+    wk=$(mktemp)
+    node tests/scripts/webkit-driver.mjs > "$wk" &
+    pids+=($!)
+    for _ in $(seq 1 100); do grep -q '^webdriver' "$wk" && break; sleep 0.1; done
+    export SAFARIDRIVER_REMOTE; SAFARIDRIVER_REMOTE=$(awk '/^webdriver/ { print $2 }' "$wk")
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+    cargo test --target wasm32-unknown-unknown --features demo "${tests[@]}" ;;
+  *) echo "unknown browser $browser" >&2; exit 2 ;;
+esac
