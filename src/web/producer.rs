@@ -40,10 +40,21 @@ export function listen(target, kinds, handler) {
     e.clientX, e.clientY, e.pageX, e.pageY, e.deltaX || 0, e.deltaY || 0, e.deltaZ || 0)));
   return () => subs.forEach((u) => u());
 }
-// The page's lifecycle: 1 hidden (visibilitychange to hidden, pagehide), 2 shown.
+// The page's lifecycle: 1 hidden (visibilitychange to hidden, pagehide), 2 shown. Firefox
+// can dispatch visibilitychange inside the pagehide handler (while localStorage is written):
+// a nested event is run after the running one returns instead of re-entering the module.
+// (A handler the browser terminated never returns: its mark goes stale after a second.)
 export function lifecycle(handler) {
   const subs = [];
-  const tell = (code) => () => handler(code, 0, 0, 0, 0, 0, 0, 0);
+  let busy = 0, next = 0;
+  const run = (code) => {
+    if (busy && performance.now() - busy < 1000) return void (next = code);
+    busy = performance.now() || 1;
+    try {
+      for (; code; code = next, next = 0) handler(code, 0, 0, 0, 0, 0, 0, 0);
+    } finally { busy = 0; }
+  };
+  const tell = (code) => () => run(code);
   on(subs, document, 'visibilitychange', () => tell(document.visibilityState === 'hidden' ? 1 : 2)());
   on(subs, window, 'pagehide', tell(1));
   on(subs, window, 'pageshow', tell(2));
@@ -150,6 +161,9 @@ impl Shared {
                 (sends, events, ep.poll_timeout(now))
             };
             let again = events.iter().any(|e| matches!(e, Event::Store { .. }));
+            // Requests first: a page going away may not come back from writing localStorage
+            // (Firefox can run nested events there), and the keepalive request is what
+            // delivers; the copy is for when it does not.
             for t in sends {
                 self.send(t);
             }
