@@ -38,6 +38,13 @@ use crate::time::{parse_http_date, Clock, EpochMillis};
 /// What may go in one keepalive body: browsers allow 64 KiB across all keepalive requests
 /// in flight for a page (../shared/notes/page-close.md); 4 KiB are left to other scripts.
 pub const KEEPALIVE_BUDGET: usize = 60 * 1024;
+/// How long a shown page lets records it added wait before it writes its copy to storage.
+/// A page's last handler cannot be relied on: Firefox closing a tab terminates the page's
+/// script shortly after `pagehide` starts, so a handler that computes before it sends (a
+/// wasm module signing a request) is often killed before it sends or stores anything
+/// (measured: tests/bench/page-close.mjs with `BUSY_MS`, and the Firefox tab-closed test).
+/// So records are copied while the page lives; at most this much of the newest is at risk.
+pub const VISIBLE_COPY_AFTER_MS: u64 = 1_000;
 /// Monotonic times inside the endpoint start this far after the shell's zero, so records
 /// captured by an earlier page (up to the longest time to live) can be placed on it.
 const MONO_EPOCH: u64 = 2 * 86_400_000;
@@ -80,7 +87,12 @@ pub struct Init {
 
 struct Flight {
     id: u64,
-    batch: Batch,
+    /// `None` for a keepalive request that only repeats another flight's records.
+    batch: Option<Batch>,
+    /// Leading Kinesis records of the request that repeat the flight in front of it
+    /// (a page hiding with a request in flight: see `kinesis_transmit`).
+    repeats: usize,
+    keepalive: bool,
 }
 
 struct Direct {
@@ -96,7 +108,8 @@ pub struct Endpoint {
     producer: Producer,
     flow: CredentialFlow,
     clock: Clock,
-    in_flight: Option<Flight>,
+    /// The Kinesis requests out: one, or while hiding a keepalive one behind it.
+    in_flight: Vec<Flight>,
     direct: Vec<Direct>,
     next_id: u64,
     events: Vec<Event>,
@@ -109,6 +122,9 @@ pub struct Endpoint {
     persisted: bool,
     /// The copy in storage is out of date.
     persist_dirty: bool,
+    /// A shown page writes its copy at this time: records it has added wait at most
+    /// [`VISIBLE_COPY_AFTER_MS`] uncopied.
+    copy_due: Option<u64>,
     /// Records earlier failed writes could not keep.
     persist_lost: u64,
     write_failures: u64,
@@ -202,7 +218,7 @@ impl Endpoint {
             producer,
             flow,
             clock: Clock::default(),
-            in_flight: None,
+            in_flight: Vec::new(),
             direct: Vec::new(),
             next_id: 0,
             events,
@@ -210,6 +226,7 @@ impl Endpoint {
             warm: false,
             persisted: false,
             persist_dirty: false,
+            copy_due: None,
             persist_lost: 0,
             write_failures: 0,
             corrupt_entries: restored.corrupt,
@@ -231,9 +248,13 @@ impl Endpoint {
         self.clock.offset_ms()
     }
 
-    fn changed(&mut self) {
+    /// Records were added or taken back: a hidden page rewrites its copy with the next
+    /// poll, a shown one within [`VISIBLE_COPY_AFTER_MS`].
+    fn changed(&mut self, now: Now) {
         if self.hidden {
             self.persist_dirty = true;
+        } else if self.copy_due.is_none() && self.config.settings.persist_max_bytes > 0 {
+            self.copy_due = Some(now.mono + VISIBLE_COPY_AFTER_MS);
         }
     }
 
@@ -246,9 +267,10 @@ impl Endpoint {
     /// Returns false when the event only replaced a pending coalesced move: nothing is due
     /// that was not before, so the shell may skip its round of polls.
     pub fn handle_mouse(&mut self, sample: MouseSample, now: Now) -> bool {
-        let changed = self.producer.handle_mouse(sample, internal(now));
+        let now = internal(now);
+        let changed = self.producer.handle_mouse(sample, now);
         if changed {
-            self.changed();
+            self.changed(now);
         }
         changed
     }
@@ -261,13 +283,11 @@ impl Endpoint {
         explicit_hash_key: Option<&str>,
         now: Now,
     ) -> Result<u64, Error> {
-        let r = self.producer.record_app_routed(
-            data_json,
-            partition_key,
-            explicit_hash_key,
-            internal(now),
-        );
-        self.changed();
+        let now = internal(now);
+        let r = self
+            .producer
+            .record_app_routed(data_json, partition_key, explicit_hash_key, now);
+        self.changed(now);
         r
     }
 
@@ -307,6 +327,12 @@ impl Endpoint {
         self.flow.handle_timeout(now, &self.clock);
         self.drain_flow();
         self.drain_producer();
+        if self.copy_due.is_some_and(|t| now.mono >= t) {
+            self.copy_due = None;
+            if !self.hidden && (self.producer.has_buffered() || self.producer.is_sending()) {
+                self.persist(now);
+            }
+        }
     }
 
     /// When to call [`Endpoint::handle_timeout`], on the shell's monotonic clock.
@@ -322,6 +348,9 @@ impl Endpoint {
         if let Some(r) = refresh_at {
             let wait = r.saturating_sub(self.clock.server(now.wall));
             at(internal_now.mono + wait);
+        }
+        if let Some(t) = self.copy_due {
+            at(t);
         }
         // A time already past means "now" (the shell's clock may not go below its zero).
         next.map(|t| {
@@ -400,17 +429,46 @@ impl Endpoint {
         now: Now,
         server_now: EpochMillis,
     ) -> Option<Transmit> {
-        if self.in_flight.is_some() {
-            return None;
-        }
-        let (batch, request) = if self.hidden {
-            self.keepalive_batch(now)?
+        // One request at a time; but a page hiding with an ordinary request out does not
+        // wait for it (the page may be gone before its answer comes, and Firefox drops it):
+        // a keepalive request repeats its records first, then what is buffered. Each
+        // record's first arrival in the stream is then still in order (consumers drop the
+        // repeats by sid + seq), and the buffer's head still holds its oldest records.
+        let repeat = match self.in_flight.as_slice() {
+            [] => None,
+            [f] if self.hidden && !f.keepalive && f.repeats == 0 => f.batch.as_ref(),
+            _ => return None,
+        };
+        let (batch, request, repeats) = if self.hidden {
+            let had_repeat = repeat.is_some();
+            let (batch, request, repeats) = {
+                let repeated: Vec<crate::request::Record<'_>> =
+                    repeat.map(Batch::request_records).unwrap_or_default();
+                keepalive_request(&mut self.producer, &self.config, &repeated, now)
+            };
+            self.drain_producer();
+            match (batch, request) {
+                (b, Some(r)) => (b, r, repeats),
+                (Some(b), None) => {
+                    self.producer.give_back(b);
+                    return None;
+                }
+                (None, None) => {
+                    if had_repeat {
+                        // Nothing fits beside the repeat: never try again for this flight.
+                        if let Some(f) = self.in_flight.first_mut() {
+                            f.repeats = usize::MAX;
+                        }
+                    }
+                    return None;
+                }
+            }
         } else {
             // Until the first answer, what is buffered goes at once: credentials and the
             // CORS preflight are proven (and cached) before the page can go away.
             let batch = self.producer.poll_batch_forced(now, !self.warm)?;
             match self.build(&batch) {
-                Ok(r) => (batch, r),
+                Ok(r) => (Some(batch), r, 0),
                 Err(e) => {
                     self.producer.handle_result(batch, Err(e), now);
                     self.drain_producer();
@@ -426,12 +484,24 @@ impl Endpoint {
             "kinesis",
             server_now,
         ) {
-            self.producer.handle_result(batch, Err(e), now);
+            if let Some(batch) = batch {
+                self.producer.handle_result(batch, Err(e), now);
+            }
             self.drain_producer();
             return None;
         }
+        if repeats > 0 {
+            if let Some(f) = self.in_flight.first_mut() {
+                f.repeats = usize::MAX; // repeated once
+            }
+        }
         let id = self.id();
-        self.in_flight = Some(Flight { id, batch });
+        self.in_flight.push(Flight {
+            id,
+            batch,
+            repeats,
+            keepalive: self.hidden,
+        });
         Some(Transmit {
             id,
             request,
@@ -442,42 +512,91 @@ impl Endpoint {
     }
 
     fn build(&self, batch: &Batch) -> Result<HttpRequest, Error> {
-        request::put_records(
-            &self.config,
-            &batch.request_records(),
-            self.config.settings.max_record_bytes,
-        )
+        build(&self.config, &[], batch)
     }
+}
 
-    /// The largest batch from the head whose body fits [`KEEPALIVE_BUDGET`]: trimmed, not
-    /// skipped. `None` when not even one record fits (it stays for the persisted copy).
-    fn keepalive_batch(&mut self, now: Now) -> Option<(Batch, HttpRequest)> {
-        // Base64 makes data 4/3 larger; start from that estimate and shrink until it fits.
-        let mut cap = KEEPALIVE_BUDGET * 3 / 4;
-        loop {
-            let batch = self.producer.take_keepalive_batch(now, cap)?;
-            let request = match self.build(&batch) {
-                Ok(r) => r,
-                Err(e) => {
-                    self.producer.handle_result(batch, Err(e), now);
-                    self.drain_producer();
-                    return None;
-                }
+/// The PutRecords request of `repeated` records (another flight's) followed by `batch`'s.
+fn build(
+    config: &Config,
+    repeated: &[crate::request::Record<'_>],
+    batch: &Batch,
+) -> Result<HttpRequest, Error> {
+    let mut records = repeated.to_vec();
+    records.extend(batch.request_records());
+    request::put_records(config, &records, config.settings.max_record_bytes)
+}
+
+/// A keepalive request within [`KEEPALIVE_BUDGET`]: `repeated` first (dropped if it alone does
+/// not fit), then the largest batch from the buffer's head that fits — trimmed, not skipped.
+/// `(None, None, 0)` when nothing fits (what is buffered stays for the persisted copy); the
+/// count is how many repeated records the request holds.
+fn keepalive_request(
+    producer: &mut Producer,
+    config: &Config,
+    repeated: &[crate::request::Record<'_>],
+    now: Now,
+) -> (Option<Batch>, Option<HttpRequest>, usize) {
+    let (b, r) = keepalive_inner(producer, config, repeated, now);
+    let used = match &r {
+        Some(_) if fits(config, repeated) => repeated.len(),
+        _ => 0,
+    };
+    (b, r, used)
+}
+
+fn fits(config: &Config, repeated: &[crate::request::Record<'_>]) -> bool {
+    !repeated.is_empty()
+        && build(config, repeated, &Batch::empty()).is_ok_and(|r| r.body.len() <= KEEPALIVE_BUDGET)
+}
+
+fn keepalive_inner(
+    producer: &mut Producer,
+    config: &Config,
+    repeated: &[crate::request::Record<'_>],
+    now: Now,
+) -> (Option<Batch>, Option<HttpRequest>) {
+    let empty = Batch::empty();
+    let repeated = if fits(config, repeated) {
+        repeated
+    } else {
+        &[]
+    };
+    // Base64 makes data 4/3 larger; start from that estimate and shrink until it fits.
+    let mut cap = KEEPALIVE_BUDGET * 3 / 4;
+    loop {
+        let Some(batch) = producer.take_keepalive_batch(now, cap) else {
+            // Nothing buffered: the repeat alone, if there is one.
+            return match build(config, repeated, &empty) {
+                Ok(r) if !repeated.is_empty() => (None, Some(r)),
+                _ => (None, None),
             };
-            let size = request.body.len();
-            if size <= KEEPALIVE_BUDGET {
-                return Some((batch, request));
+        };
+        let request = match build(config, repeated, &batch) {
+            Ok(r) => r,
+            Err(e) => {
+                producer.handle_result(batch, Err(e), now);
+                return (None, None);
             }
-            let single = batch.records.len() <= 1;
-            self.producer.give_back(batch);
-            if single {
-                return None;
-            }
-            let shrunk = cap * KEEPALIVE_BUDGET / size;
-            cap = shrunk.min(cap.saturating_sub(1)).max(1);
+        };
+        let size = request.body.len();
+        if size <= KEEPALIVE_BUDGET {
+            return (Some(batch), Some(request));
         }
+        let single = batch.records.len() <= 1;
+        producer.give_back(batch);
+        if single {
+            return match build(config, repeated, &empty) {
+                Ok(r) if !repeated.is_empty() => (None, Some(r)),
+                _ => (None, None),
+            };
+        }
+        let shrunk = cap * KEEPALIVE_BUDGET / size;
+        cap = shrunk.min(cap.saturating_sub(1)).max(1);
     }
+}
 
+impl Endpoint {
     /// A signed PutRecords of the app's own records now, outside the buffer
     /// (`putRecords()`); its answer comes as [`Event::Direct`] with the returned id.
     pub fn put_records_now(&mut self, records: &[OwnedRecord], now: Now) -> u64 {
@@ -538,11 +657,21 @@ impl Endpoint {
             };
             return self.finish_direct(id, result);
         }
-        let Some(flight) = self.in_flight.take_if(|f| f.id == id) else {
+        let Some(pos) = self.in_flight.iter().position(|f| f.id == id) else {
             return;
         };
-        let batch = flight.batch;
-        let sent = batch.kinesis.len();
+        let flight = self.in_flight.remove(pos);
+        let repeats = if flight.repeats == usize::MAX {
+            0
+        } else {
+            flight.repeats
+        };
+        let Some(batch) = flight.batch else {
+            // Only repeated records: the flight in front decides their fate.
+            self.warm |= answer.is_ok();
+            return;
+        };
+        let sent = repeats + batch.kinesis.len();
         let mut retry_after = None;
         let result = match answer {
             Err(t) => Err(error_of(t)),
@@ -551,14 +680,24 @@ impl Endpoint {
                 self.clock.learn_from_date(res.date.as_deref(), now.wall);
                 retry_after =
                     retry_after_ms(res.retry_after.as_deref(), self.clock.server(now.wall));
-                if res.status == 413 && batch.kinesis.len() > 1 {
+                if res.status == 413 && batch.kinesis.len() > 1 && repeats == 0 {
                     self.producer.split_after_too_large(batch);
                     self.events.push(Event::Stats);
-                    self.changed();
+                    self.changed(now);
                     return;
                 }
                 self.read(&res, now)
                     .and_then(|body| parse_put_records(&body, sent, &endpoint))
+                    .map(|mut out| {
+                        // The repeated records' results belong to the flight in front.
+                        let failed = out.records[..repeats]
+                            .iter()
+                            .filter(|r| matches!(r, crate::response::RecordResult::Failed { .. }))
+                            .count();
+                        out.records.drain(..repeats);
+                        out.failed_record_count -= failed;
+                        out
+                    })
             }
         };
         if let Err(Error::Service {
@@ -573,7 +712,7 @@ impl Endpoint {
             .handle_result_after(batch, result, retry_after, now);
         self.drain_producer();
         self.events.push(Event::Stats);
-        self.changed();
+        self.changed(now);
         self.drop_copy_if_idle();
     }
 
@@ -614,6 +753,7 @@ impl Endpoint {
             return;
         }
         self.hidden = true;
+        self.copy_due = None;
         self.producer.flush(internal(now));
         self.persist_dirty = true;
     }

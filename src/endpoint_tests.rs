@@ -488,7 +488,8 @@ fn one_request_in_flight_and_no_made_up_error_for_a_batch_never_sent() {
     sim.serve();
     assert!(sim.kinesis_sent()[0].keepalive);
     assert_eq!(sim.stored_records.len(), 1);
-    // With a request in flight, hiding starts no second one.
+    // With an ordinary request in flight, hiding does not wait for it (the page may be gone
+    // before its answer): one keepalive request repeats its records, then the buffer's.
     sim.ep.handle_shown(sim.now);
     sim.record(1);
     sim.ep.flush(sim.now);
@@ -496,9 +497,37 @@ fn one_request_in_flight_and_no_made_up_error_for_a_batch_never_sent() {
     assert_eq!(sim.pending.len(), 1);
     sim.ep.handle_hidden(sim.now);
     sim.record(2);
-    assert_eq!(sim.pending.len(), 1, "still one");
+    assert_eq!(
+        sim.pending.len(),
+        2,
+        "the ordinary request and one keepalive behind it"
+    );
+    assert!(sim.pending[1].keepalive && !sim.pending[0].keepalive);
+    sim.record(3);
+    assert_eq!(
+        sim.pending.len(),
+        2,
+        "no third: the rest is in the kept copy"
+    );
     sim.serve();
-    assert_eq!(sim.stored_records.len(), 3);
+    let seqs: Vec<u64> = sim.stored_records.iter().map(|r| r.1).collect();
+    let mut first = Vec::new();
+    for s in &seqs {
+        if !first.contains(s) {
+            first.push(*s);
+        }
+    }
+    assert_eq!(first, vec![0, 1, 2, 3], "first arrivals in order: {seqs:?}");
+    assert!(
+        seqs.len() > 4,
+        "the repeat is a duplicate, which consumers drop by sid + seq"
+    );
+    let s = sim.ep.stats();
+    assert_eq!(
+        (s.records_put, s.records_pending),
+        (4, 0),
+        "each record counted once"
+    );
     sim.balanced();
 }
 
@@ -1056,4 +1085,72 @@ fn a_page_shown_again_keeps_its_copy_until_nothing_is_pending() {
     sim.serve();
     assert!(sim.storage.is_empty(), "all put: the copy goes");
     sim.balanced();
+}
+
+#[test]
+fn a_shown_page_keeps_a_copy_of_what_waits_so_a_killed_close_loses_at_most_a_second() {
+    // Firefox terminates a closing tab's handler before it sends or stores: records are
+    // copied while the page lives, within VISIBLE_COPY_AFTER_MS of being added.
+    let key = "kinesis-browser-producer:v2:general_stream@https://kinesis.us-east-1.amazonaws.com:session-b";
+    let seqs = |sim: &Sim| -> Vec<u64> {
+        let v: Value = serde_json::from_str(sim.storage.get(key).expect("a kept copy")).unwrap();
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["s"].as_u64().unwrap())
+            .collect()
+    };
+    let mut sim = Sim::new(json!({"flushIntervalMs": 30_000}));
+    sim.serve();
+    sim.record(0);
+    sim.serve();
+    for i in 1..5 {
+        sim.record(i);
+        sim.ep.handle_mouse(mouse(i as f64), sim.now);
+        sim.drive();
+    }
+    sim.wait(VISIBLE_COPY_AFTER_MS - 1);
+    assert!(
+        sim.storage.is_empty(),
+        "not before the delay: {:?}",
+        sim.storage.keys()
+    );
+    sim.wait(1);
+    let pending = sim.ep.stats().records_pending;
+    assert!(pending > 4, "four app records and the moves: {pending}");
+    assert_eq!(
+        seqs(&sim).len() as u64,
+        pending,
+        "every pending record is in the copy"
+    );
+    // The page dies here, its last handler killed: the next page has every record.
+    let mut next = Sim::with_storage(
+        json!({"flushIntervalMs": 30_000}),
+        sim.storage.clone(),
+        sim.now,
+    );
+    next.serve();
+    next.wait(30_000);
+    next.serve();
+    assert_eq!(next.stored_records.len() as u64, pending);
+    // Or it lives on: one write for what came since, and once all is put the copy goes.
+    sim.record(9);
+    sim.wait(VISIBLE_COPY_AFTER_MS);
+    assert_eq!(seqs(&sim).len() as u64, pending + 1);
+    sim.wait(30_000);
+    sim.serve();
+    assert!(sim.storage.is_empty(), "all put: no copy left");
+    assert_eq!(sim.stored_records.len() as u64, pending + 2);
+    sim.balanced();
+}
+
+#[test]
+fn no_copy_is_written_when_persisting_is_off() {
+    let mut sim = Sim::new(json!({"flushIntervalMs": 30_000, "persistMaxBytes": 0}));
+    sim.serve();
+    sim.record(0);
+    sim.record(1);
+    sim.wait(5_000);
+    assert!(sim.storage.is_empty());
 }

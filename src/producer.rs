@@ -87,6 +87,16 @@ struct InFlight {
 }
 
 impl Batch {
+    /// A batch of nothing (a request that only repeats another's records).
+    pub fn empty() -> Batch {
+        Batch {
+            id: u64::MAX,
+            records: Vec::new(),
+            kinesis: Vec::new(),
+            taken_at: 0,
+        }
+    }
+
     /// The records of the PutRecords request that carries this batch. An aggregated record
     /// goes under its first member's partition key and explicit hash key, which every
     /// member maps to the same shard with (see `take_batch`).

@@ -5,6 +5,8 @@
 // 10 runs per cell; "delivered" = the POST reached the server with its body. Also: is a
 // localStorage write in the handler there for the next page? Not a test: `node
 // tests/bench/page-close.mjs firefox|webkit` prints a table (run WebKit under xvfb-run).
+// BUSY_MS=3 makes the handler compute that long before it sends, as a module that signs
+// its request does: Firefox closing a tab terminates a handler that is still running.
 import http from 'node:http';
 import { startDriver, Session } from '../e2e/webdriver.mjs';
 
@@ -37,7 +39,7 @@ const pages = http.createServer((req, res) => {
   const on = url.searchParams.get('on');
   const warm = url.searchParams.get('warm') === '1';
   res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<!doctype html><html><body>page ${id}<script>
-    const send = () => {
+    const send = () => { const t0 = performance.now(); while (performance.now() - t0 < ${Number(process.env.BUSY_MS || 0)}) { /* computing */ }
       localStorage.setItem('kept-${id}', '1');
       fetch(${JSON.stringify(sinkUrl)}, { method: 'POST', keepalive: true, mode: 'cors', credentials: 'omit',
         headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.PutRecords',
