@@ -349,11 +349,14 @@ fn check_unknown<I: Iterator<Item = &'static str>>(
 ) -> Result<(), Error> {
     for key in obj.keys() {
         if !known().any(|k| k == key) {
-            let allowed: Vec<&str> = known().collect();
-            return Err(Error::config(
-                &format!("{prefix}{key}"),
-                format!("unknown key; allowed keys are {}", allowed.join(", ")),
-            ));
+            let mut message = String::from("unknown key; allowed keys are ");
+            for (i, k) in known().enumerate() {
+                if i > 0 {
+                    message.push_str(", ");
+                }
+                message.push_str(k);
+            }
+            return Err(Error::config(&format!("{prefix}{key}"), message));
         }
     }
     Ok(())

@@ -70,6 +70,29 @@ impl fmt::Debug for Response {
     }
 }
 
+impl Response {
+    /// An answer as the shell's fetch hands it over: the status, `Date`,
+    /// `x-amzn-ErrorType` and `Retry-After` (empty when absent or not exposed), one per line,
+    /// then the body. `None` for anything else.
+    pub fn from_wire(text: &str) -> Option<Response> {
+        let mut parts = text.splitn(5, '\n');
+        let status = parts.next()?.parse().ok()?;
+        let mut header = || {
+            parts
+                .next()
+                .map(|h| Some(h.to_string()).filter(|h| !h.is_empty()))
+        };
+        let (date, error_type, retry_after) = (header()?, header()?, header()?);
+        Some(Response {
+            status,
+            body: parts.next()?.to_string(),
+            date,
+            error_type,
+            retry_after,
+        })
+    }
+}
+
 /// Why there is no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transport {
@@ -81,3 +104,23 @@ pub enum Transport {
 
 /// What a request came to.
 pub type Answer = Result<Response, Transport>;
+
+#[cfg(test)]
+mod tests {
+    use super::Response;
+
+    #[test]
+    fn the_wire_form_of_an_answer_reads_back_and_anything_else_is_refused() {
+        let r = Response::from_wire("400\nThu, 26 Nov 2026 14:45:02 GMT\n\n2\n{\"a\":\"x\ny\"}")
+            .unwrap();
+        assert_eq!(r.status, 400);
+        assert_eq!(r.date.as_deref(), Some("Thu, 26 Nov 2026 14:45:02 GMT"));
+        assert_eq!(r.error_type, None);
+        assert_eq!(r.retry_after.as_deref(), Some("2"));
+        assert_eq!(r.body, "{\"a\":\"x\ny\"}");
+        assert_eq!(Response::from_wire("200\n\n\n\n").unwrap().body, "");
+        for bad in ["", "200", "200\n\n\n", "x\n\n\n\n", "70000\n\n\n\n"] {
+            assert!(Response::from_wire(bad).is_none(), "{bad:?}");
+        }
+    }
+}

@@ -141,7 +141,13 @@ pub fn sign(
         .map(|(n, v)| {
             (
                 n.to_ascii_lowercase(),
-                v.split_whitespace().collect::<Vec<_>>().join(" "),
+                v.split_whitespace().fold(String::new(), |mut out, w| {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push_str(w);
+                    out
+                }),
             )
         })
         .chain(std::iter::once(("host".to_string(), host.to_string())))

@@ -24,6 +24,15 @@ use wasm_bindgen_futures::spawn_local;
 /// coordinate (see `listen`), so an event costs one call into the module and no allocation.
 type Handler = Closure<dyn FnMut(u32, f64, f64, f64, f64, f64, f64, f64)>;
 
+// `listen`: mouse events on target (passive), handed over as `code` — kind index (4 bits),
+// pointer type (2), wheel deltaMode (2), button + 1 (4), buttons (12 up) — then the
+// coordinates and wheel deltas. Returns unlisten.
+// `lifecycle`: the page's lifecycle, 1 hidden (visibilitychange to hidden, pagehide),
+// 2 shown. Firefox can dispatch visibilitychange inside the pagehide handler (while
+// localStorage is written): a nested event is run after the running one returns instead of
+// re-entering the module. (A handler the browser terminated never returns: its mark goes
+// stale after a second.)
+// (Comments stay out of the JS text: it ships as it is written.)
 #[wasm_bindgen(inline_js = r#"
 const POINTER = { mouse: 1, pen: 2, touch: 3 };
 const OPTIONS = { passive: true };
@@ -31,8 +40,6 @@ function on(subs, target, type, f) {
   target.addEventListener(type, f, OPTIONS);
   subs.push(() => target.removeEventListener(type, f, OPTIONS));
 }
-// Mouse events on target: kind index (4 bits), pointer type (2), wheel deltaMode (2),
-// button + 1 (4), buttons (12 up); then the coordinates and wheel deltas. Returns unlisten.
 export function listen(target, kinds, handler) {
   const subs = [];
   kinds.forEach((type, k) => on(subs, target, type, (e) => handler(
@@ -40,10 +47,6 @@ export function listen(target, kinds, handler) {
     e.clientX, e.clientY, e.pageX, e.pageY, e.deltaX || 0, e.deltaY || 0, e.deltaZ || 0)));
   return () => subs.forEach((u) => u());
 }
-// The page's lifecycle: 1 hidden (visibilitychange to hidden, pagehide), 2 shown. Firefox
-// can dispatch visibilitychange inside the pagehide handler (while localStorage is written):
-// a nested event is run after the running one returns instead of re-entering the module.
-// (A handler the browser terminated never returns: its mark goes stale after a second.)
 export function lifecycle(handler) {
   const subs = [];
   let busy = 0, next = 0;
