@@ -228,11 +228,17 @@ impl Coalescer {
         }
     }
 
-    /// When the pending move is due, if there is one.
+    /// When the pending move may go, if there is one: the end of its window. Nothing needs
+    /// to wake for it then: it goes with the next batch, or is replaced by the next move.
     pub fn poll_timeout(&self) -> Option<EpochMillis> {
         self.pending
             .as_ref()
             .map(|_| self.last_emit.unwrap_or(0) + self.interval_ms)
+    }
+
+    /// When the pending move happened, if there is one.
+    pub fn pending_at(&self) -> Option<EpochMillis> {
+        self.pending.as_ref().map(|p| p.1)
     }
 
     /// The pending move if it is due at `now`.

@@ -264,15 +264,20 @@ impl Endpoint {
     }
 
     /// A captured mouse event.
-    /// Returns false when the event only replaced a pending coalesced move: nothing is due
-    /// that was not before, so the shell may skip its round of polls.
+    /// Returns false when nothing is due that was not before and no deadline moved (the
+    /// record joined others that wait, or replaced a pending coalesced move), so the shell
+    /// skips its round of polls: most events cost one call and no timer work.
     pub fn handle_mouse(&mut self, sample: MouseSample, now: Now) -> bool {
         let now = internal(now);
-        let changed = self.producer.handle_mouse(sample, now);
-        if changed {
-            self.changed(now);
+        let received = self.producer.records_received();
+        let due = self.producer.handle_mouse(sample, now);
+        if self.producer.records_received() == received && !self.hidden {
+            return due;
         }
-        changed
+        let copy_due = self.copy_due;
+        self.changed(now);
+        // Hidden, every record goes out (or into the copy) at once.
+        due || self.hidden || self.copy_due != copy_due
     }
 
     /// An app record (its JSON); see [`Producer::record_app_routed`].

@@ -1154,3 +1154,48 @@ fn no_copy_is_written_when_persisting_is_off() {
     sim.wait(5_000);
     assert!(sim.storage.is_empty());
 }
+
+#[test]
+fn a_shell_that_polls_only_when_told_delivers_every_kept_move_with_few_polls() {
+    // The shell drives the endpoint when `handle_mouse` says so or its one timer fires:
+    // 10 s of moves at 60 Hz, coalesced to 30/s, with the copy kept while shown.
+    let mut sim = Sim::new(json!({}));
+    sim.serve();
+    let (mut polls, mut told) = (0u32, 0u32);
+    let start = sim.now.mono;
+    for i in 0..600u64 {
+        let at = start + i * 50 / 3;
+        while let Some(t) = sim.ep.poll_timeout(sim.now).filter(|&t| t <= at) {
+            let step = t.saturating_sub(sim.now.mono).max(1);
+            sim.advance(step); // drives
+            sim.serve();
+            polls += 1;
+        }
+        let step = at - sim.now.mono;
+        sim.now.wall += step;
+        sim.now.mono += step;
+        if sim.ep.handle_mouse(mouse(i as f64), sim.now) {
+            told += 1;
+            sim.drive();
+            sim.serve();
+        }
+    }
+    sim.ep.flush(sim.now);
+    sim.drive();
+    sim.serve();
+    let s = sim.ep.stats();
+    assert_eq!(s.records_received + s.mousemove_coalesced, 600, "{s:?}");
+    assert!(
+        (280..=320).contains(&s.mousemove_coalesced),
+        "coalesced to 30/s: {s:?}"
+    );
+    assert_eq!(sim.stored_records.len() as u64, s.records_received);
+    assert_eq!(s.records_pending, 0);
+    sim.balanced();
+    // About one poll a second for the flush, one for the copy, one for the first record
+    // after each batch: not one per move, and no timer for each coalescing window.
+    assert!(
+        polls + told <= 40,
+        "{polls} timer polls and {told} polls asked by 600 moves"
+    );
+}

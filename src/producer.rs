@@ -500,20 +500,24 @@ impl Producer {
 
     /// A mouse event at `now`. Moves go through the coalescer; another kind first lets a
     /// pending move out, so records keep the order the events happened in.
-    /// Returns false when nothing but the coalescer's pending move changed (a later move
-    /// replaced it): nothing is due that was not due before, so the shell has no work to do.
+    /// Returns whether [`Producer::poll_timeout`] or what is due may have changed: a record
+    /// into an empty buffer (a new deadline), a full batch, a drop to report. A record
+    /// joining others that wait, or a move replacing a pending one, changes nothing due,
+    /// so the shell has no work to do for most events.
     pub fn handle_mouse(&mut self, sample: MouseSample, now: impl Into<Now>) -> bool {
         let now = now.into();
         if self.closed {
             return false;
         }
+        let idle = self.buffer.is_empty() && self.in_flight.is_empty();
+        let had_pending = self.coalescer.pending_at().is_some();
         if sample.kind == EventKind::MouseMove {
-            let had_pending = self.coalescer.poll_timeout().is_some();
             match self.coalescer.handle_move(sample, now.mono) {
                 Some((s, t)) => self.push_mouse(s, t, now),
                 None => {
                     self.stats.mousemove_coalesced = self.coalescer.coalesced();
-                    return !had_pending;
+                    // A first pending move of an idle producer sets a deadline.
+                    return idle && !had_pending;
                 }
             }
         } else {
@@ -523,7 +527,12 @@ impl Producer {
             self.push_mouse(sample, now.mono, now);
         }
         self.stats.mousemove_coalesced = self.coalescer.coalesced();
-        true
+        (idle && !had_pending) || self.batch_full() || !self.drops.is_empty()
+    }
+
+    /// How many records were captured or recorded (the `recordsReceived` stat).
+    pub fn records_received(&self) -> u64 {
+        self.stats.records_received
     }
 
     /// A move that happened at `at` (monotonic) goes in with its own wall-clock time.
@@ -544,7 +553,8 @@ impl Producer {
             data,
             partition_key,
             explicit_hash_key: None,
-            captured_at: now.mono,
+            // When it happened: a held move let in later keeps its deadline and TTL.
+            captured_at: at,
             attempts: 0,
             ordered,
             order: 0,
@@ -578,6 +588,10 @@ impl Producer {
         now: impl Into<Now>,
     ) -> Result<u64, Error> {
         let now = now.into();
+        // A pending move happened first: it goes first.
+        if let Some((s, t)) = self.coalescer.take_pending() {
+            self.push_mouse(s, t, now);
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         self.stats.records_received += 1;
@@ -743,8 +757,23 @@ impl Producer {
     /// [`Producer::poll_timeout`]; with `can_send` false (no credentials yet) only the
     /// coalescer and expiry count, so a due batch that cannot go does not spin a timer.
     pub fn poll_timeout_sending(&self, can_send: bool) -> Option<EpochMillis> {
-        let mut next = self.coalescer.poll_timeout();
+        let mut next = None;
         let mut at = |t: EpochMillis| next = Some(next.map_or(t, |n: EpochMillis| n.min(t)));
+        // A pending coalesced move wakes nothing at the end of its window: it goes with the
+        // next batch (`handle_timeout` lets it in then) or a later move replaces it. Alone,
+        // it is due as a buffered record would be (and never before its window ends).
+        if let (Some(p), Some(window), true) = (
+            self.coalescer.pending_at(),
+            self.coalescer.poll_timeout(),
+            self.buffer.is_empty(),
+        ) {
+            at(window.max(p + self.settings.record_ttl_ms));
+            if self.in_flight.is_empty() && can_send {
+                // (flush() and close() let it in at once.)
+                let due = p + self.settings.flush_interval_ms;
+                at(window.max(due).max(self.not_before));
+            }
+        }
         if let Some(oldest) = self.buffer.front() {
             at(oldest.captured_at + self.settings.record_ttl_ms);
             if self.in_flight.is_empty() && can_send {
@@ -1847,5 +1876,70 @@ mod tests {
             t.add(7);
         }
         assert_eq!(t.percentile(99), 7, "only the latest 256 samples count");
+    }
+
+    #[test]
+    fn a_coalesced_move_wakes_nothing_and_most_moves_ask_the_shell_for_no_work() {
+        let mut p = Producer::new(settings(), "sid".into(), 7);
+        // The first record of an idle producer sets a deadline: the shell must look.
+        assert!(p.handle_mouse(mouse(EventKind::MouseMove, 1.0), 0));
+        assert_eq!(p.poll_timeout(), Some(1000));
+        // A move inside the window is held; one joining records that wait, or replacing a
+        // held move, moves no deadline: no work for the shell, no timer for the window end.
+        assert!(!p.handle_mouse(mouse(EventKind::MouseMove, 2.0), 10));
+        assert!(!p.handle_mouse(mouse(EventKind::MouseMove, 3.0), 20));
+        assert_eq!(p.poll_timeout(), Some(1000));
+        // After the window a move goes in (the held one it replaces is counted coalesced).
+        assert!(!p.handle_mouse(mouse(EventKind::MouseMove, 4.0), 40));
+        assert!(!p.handle_mouse(mouse(EventKind::MouseMove, 5.0), 50)); // held
+        assert_eq!(p.stats().mousemove_coalesced, 2);
+        // The held move goes with the batch, last, with its own time.
+        p.handle_timeout(1000);
+        let b = p.poll_batch(1000).unwrap();
+        let xs: Vec<f64> = b
+            .records
+            .iter()
+            .map(|r| {
+                serde_json::from_slice::<Value>(&r.data).unwrap()["x"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(xs, vec![1.0, 4.0, 5.0]);
+        let ok = ok_all(&b);
+        p.handle_result(b, ok, 1010);
+        // A move held while nothing else waits is due as a buffered record would be.
+        p.handle_mouse(mouse(EventKind::MouseMove, 6.0), 1020); // held (window from 1000)
+        assert_eq!(p.poll_timeout(), Some(2020));
+        p.handle_timeout(2020);
+        let b = p.poll_batch(2020).unwrap();
+        let ok = ok_all(&b);
+        p.handle_result(b, ok, 2030);
+        assert!(p.handle_mouse(mouse(EventKind::MouseMove, 7.0), 2040)); // held, idle: look
+        assert_eq!(p.poll_timeout(), Some(3040));
+        p.handle_timeout(3040);
+        let b = p.poll_batch(3040).unwrap();
+        assert_eq!(b.records.len(), 1);
+        // An app record after a held move keeps the order the two happened in.
+        let ok = ok_all(&b);
+        p.handle_result(b, ok, 3050);
+        p.handle_mouse(mouse(EventKind::MouseMove, 8.0), 3100);
+        p.handle_mouse(mouse(EventKind::MouseMove, 9.0), 3110); // held
+        p.record_app("{}", None, 3120).unwrap();
+        p.flush(3130);
+        let b = p.poll_batch(3130).unwrap();
+        let kinds: Vec<String> = b
+            .records
+            .iter()
+            .map(|r| {
+                let v = serde_json::from_slice::<Value>(&r.data).unwrap();
+                format!(
+                    "{}{}",
+                    v["type"].as_str().unwrap(),
+                    v["x"].as_f64().map_or(String::new(), |x| x.to_string())
+                )
+            })
+            .collect();
+        assert_eq!(kinds, vec!["mousemove8", "mousemove9", "app"]);
     }
 }
