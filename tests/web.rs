@@ -773,6 +773,20 @@ async fn credentials_near_expiry_are_refreshed_once_without_losing_requests() {
     });
     let results = futures_join_all(sends.collect()).await;
     assert!(results.iter().all(|r| matches!(r, Ok(0))), "{results:?}");
+    // The refresh runs ahead, beside requests signed with credentials still usable: it may
+    // end after them.
+    let refreshed = |n: u32| {
+        let client = client.clone();
+        async move {
+            for _ in 0..50 {
+                if client.refreshes() >= n {
+                    break;
+                }
+                gloo_timers::future::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    refreshed(2).await;
     assert_eq!(
         client.refreshes(),
         2,
@@ -794,6 +808,7 @@ async fn credentials_near_expiry_are_refreshed_once_without_losing_requests() {
             .failed_record_count,
         0
     );
+    refreshed(3).await;
     assert!(client.refreshes() >= 3);
     let keys: Vec<String> = read_back("general_stream", &prefix)
         .await
