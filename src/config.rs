@@ -40,6 +40,9 @@ pub struct Settings {
     pub keep_rejected: bool,
     /// Bound on what a page going away keeps in localStorage for the next page (0: none).
     pub persist_max_bytes: usize,
+    /// Slow down when the stream throttles, grow back when it does not
+    /// ([`crate::limiter`]); off, only each record's retry backoff holds.
+    pub adaptive_rate: bool,
     pub partition_key: PartitionKeyMode,
     /// Mouse events captured automatically; empty for none.
     pub capture: Vec<crate::capture::EventKind>,
@@ -62,6 +65,7 @@ impl Default for Settings {
             aggregation_max_bytes: crate::aggregation::DEFAULT_MAX_BYTES,
             keep_rejected: false,
             persist_max_bytes: 1024 * 1024,
+            adaptive_rate: false,
             partition_key: PartitionKeyMode::Session,
             capture: crate::capture::EventKind::ALL.to_vec(),
             target: None,
@@ -145,7 +149,7 @@ impl Settings {
             Some(other) => {
                 return Err(Error::config(
                     "partitionKey",
-                    format!("{other:?} is not allowed: use \"session\" or \"random\" (or give one per record)"),
+                    format!("\"{other}\" is not allowed: use \"session\" or \"random\" (or give one per record)"),
                 ))
             }
         };
@@ -195,16 +199,7 @@ impl Settings {
                 d.record_ttl_ms,
                 "ms",
             )?,
-            aggregation: match obj.get("aggregation") {
-                None | Some(Value::Null) => true,
-                Some(Value::Bool(b)) => *b,
-                Some(other) => {
-                    return Err(Error::config(
-                        "aggregation",
-                        format!("must be true or false, got {}", type_name(other)),
-                    ))
-                }
-            },
+            aggregation: bool_setting(obj, "aggregation", d.aggregation)?,
             aggregation_max_bytes: int_setting(
                 obj,
                 "aggregationMaxBytes",
@@ -214,13 +209,14 @@ impl Settings {
             )? as usize,
             partition_key,
             persist_max_bytes: int_setting(obj, "persistMaxBytes", (0, 4 * MIB), MIB, "bytes")? as usize,
+            adaptive_rate: bool_setting(obj, "adaptiveRate", d.adaptive_rate)?,
             keep_rejected: match opt_string(obj, "rejectedRecords", "rejectedRecords")? {
                 None | Some("drop") => false,
                 Some("keep") => true,
                 Some(other) => {
                     return Err(Error::config(
                         "rejectedRecords",
-                        format!("{other:?} is not allowed: use \"drop\" (count and report) or \"keep\" (hold and retry each minute until recordTtlMs)"),
+                        format!("\"{other}\" is not allowed: use \"drop\" (count and report) or \"keep\" (hold and retry each minute until recordTtlMs)"),
                     ))
                 }
             },
@@ -342,6 +338,17 @@ fn opt_string<'a>(
     }
 }
 
+fn bool_setting(obj: &Map<String, Value>, key: &str, default: bool) -> Result<bool, Error> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(Error::config(
+            key,
+            format!("must be true or false, got {}", type_name(other)),
+        )),
+    }
+}
+
 fn check_unknown<I: Iterator<Item = &'static str>>(
     obj: &Map<String, Value>,
     known: fn() -> I,
@@ -370,7 +377,7 @@ pub fn validate_stream_name(key: &str, name: &str) -> Result<(), Error> {
     if name.is_empty() || name.len() > 128 || !ok_chars {
         return Err(Error::config(
             key,
-            format!("{name:?} is not a stream name: use 1-128 characters of a-z, A-Z, 0-9, '_', '.', '-'"),
+            format!("\"{name}\" is not a stream name: use 1-128 characters of a-z, A-Z, 0-9, '_', '.', '-'"),
         ));
     }
     Ok(())
@@ -389,7 +396,7 @@ pub fn validate_region(key: &str, region: &str) -> Result<(), Error> {
     if !ok {
         return Err(Error::config(
             key,
-            format!("{region:?} is not an AWS region: use a name like \"us-east-1\""),
+            format!("\"{region}\" is not an AWS region: use a name like \"us-east-1\""),
         ));
     }
     Ok(())
@@ -400,7 +407,7 @@ fn parse_stream_arn(arn: &str) -> Result<(String, String), Error> {
     let bad = |why: &str| {
         Error::config(
             "streamArn",
-            format!("{arn:?} is not a Kinesis stream ARN ({why}): use arn:aws:kinesis:<region>:<12-digit account>:stream/<name>"),
+            format!("\"{arn}\" is not a Kinesis stream ARN ({why}): use arn:aws:kinesis:<region>:<12-digit account>:stream/<name>"),
         )
     };
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -444,7 +451,7 @@ pub fn validate_url(key: &str, url: &str, allow_path: bool) -> Result<(String, S
     if scheme != "https" && scheme != "http" {
         return Err(Error::config(
             key,
-            format!("scheme {scheme:?} is not allowed: use https"),
+            format!("scheme \"{scheme}\" is not allowed: use https"),
         ));
     }
     let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -648,7 +655,7 @@ pub fn parse_credentials(
         if validate_region("credentials.cognitoIdentityPoolId", pool_region).is_err() || !id_ok {
             return Err(Error::config(
                 "credentials.cognitoIdentityPoolId",
-                format!("{pool:?} is not an identity pool id: use <region>:<uuid>, e.g. us-east-1:1a2b3c4d-..."),
+                format!("\"{pool}\" is not an identity pool id: use <region>:<uuid>, e.g. us-east-1:1a2b3c4d-..."),
             ));
         }
         let suffix = if pool_region.starts_with("cn-") {
@@ -668,7 +675,7 @@ pub fn parse_credentials(
             if !is_role_arn(arn) {
                 return Err(Error::config(
                     "credentials.cognitoGuestRoleArn",
-                    format!("{arn:?} is not an IAM role ARN: use arn:aws:iam::<12-digit account>:role/<name>, the identity pool's unauthenticated role"),
+                    format!("\"{arn}\" is not an IAM role ARN: use arn:aws:iam::<12-digit account>:role/<name>, the identity pool's unauthenticated role"),
                 ));
             }
         } else if !signed_in {
@@ -745,7 +752,7 @@ impl Config {
             (Some(r), Some(ar)) if r != ar => {
                 return Err(Error::config(
                     "region",
-                    format!("{r:?} differs from the streamArn's region {ar:?}"),
+                    format!("\"{r}\" differs from the streamArn's region \"{ar}\""),
                 ))
             }
             (Some(r), _) => r.to_string(),
@@ -866,14 +873,14 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
             || key.ends_with("Bytes")
             || key.starts_with("max")
             || key == "mousemoveMaxPerSecond";
-        let v = if key == "aggregation" {
+        let v = if key == "aggregation" || key == "adaptiveRate" {
             match value.trim() {
                 "true" | "on" | "" => Value::Bool(true),
                 "false" | "off" => Value::Bool(false),
                 other => {
                     return Err(Error::config(
                         name,
-                        format!("{other:?} is not allowed: use true or false"),
+                        format!("\"{other}\" is not allowed: use true or false"),
                     ))
                 }
             }
@@ -881,7 +888,7 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
             let n: u64 = value
                 .trim()
                 .parse()
-                .map_err(|_| Error::config(name, format!("{value:?} is not a whole number")))?;
+                .map_err(|_| Error::config(name, format!("\"{value}\" is not a whole number")))?;
             Value::Number(n.into())
         } else if key == "capture" {
             match value.trim() {
@@ -1150,6 +1157,11 @@ mod tests {
                 "aggregationMaxBytes",
                 "256 to",
             ),
+            (
+                with("adaptiveRate", json!(1)),
+                "adaptiveRate",
+                "true or false",
+            ),
         ];
         for (v, key, words) in cases {
             let (k, message) = err_key(&v);
@@ -1193,6 +1205,7 @@ mod tests {
             ("data-credentials-url", "/credentials"),
             ("data-flush-interval-ms", "250"),
             ("data-capture", "click, wheel"),
+            ("data-adaptive-rate", "on"),
             // What frameworks and tools add to script tags: not ours, not refused.
             ("data-turbo-track", "reload"),
             ("data-v-1a2b3c4d", ""),
@@ -1202,6 +1215,7 @@ mod tests {
             ("data-nscript", "afterInteractive"),
         ]))
         .unwrap();
+        assert!(c.settings.adaptive_rate);
         // A typo of ours still stops the embed, saying which one was meant.
         for (typo, meant) in [
             ("data-partitionkey", "data-partition-key"),

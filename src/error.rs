@@ -231,6 +231,18 @@ impl ServiceErrorCode {
         )
     }
 
+    /// Whether the stream refused for throughput (a shard's or the account's rate): what
+    /// the adaptive rate limiter slows down for.
+    pub fn is_throttling(&self) -> bool {
+        matches!(
+            self,
+            Self::ProvisionedThroughputExceeded
+                | Self::LimitExceeded
+                | Self::TooManyRequests
+                | Self::Throttling
+        )
+    }
+
     /// Parses a `__type` value; AWS may prefix it with a namespace (`...#ExpiredTokenException`).
     pub fn parse(raw: &str) -> Self {
         let name = raw.rsplit('#').next().unwrap_or(raw);

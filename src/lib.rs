@@ -25,6 +25,7 @@ pub mod endpoint;
 pub mod error;
 pub mod io;
 pub mod json;
+pub mod limiter;
 pub mod md5;
 pub mod persist;
 pub mod producer;

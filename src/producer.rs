@@ -403,6 +403,8 @@ pub struct Producer {
     next_batch: u64,
     flush_upto: u64,
     not_before: EpochMillis,
+    /// Adaptive rate limiting from throttling feedback (when `adaptive_rate`).
+    limiter: crate::limiter::Limiter,
     failures: u32,
     /// After a 413 (request too large): at most this many Kinesis records per request,
     /// halved on each 413, lifted on a success.
@@ -431,6 +433,7 @@ impl Producer {
             next_batch: 0,
             flush_upto: 0,
             not_before: 0,
+            limiter: Default::default(),
             failures: 0,
             split_cap: None,
             closed: false,
@@ -628,7 +631,7 @@ impl Producer {
                 return refuse(
                     self,
                     DropReason::Invalid,
-                    format!("explicit hash key {h:?} must be a decimal number from 0 to 2^128-1"),
+                    format!("explicit hash key \"{h}\" must be a decimal number from 0 to 2^128-1"),
                 );
             }
         }
@@ -771,7 +774,7 @@ impl Producer {
             if self.in_flight.is_empty() && can_send {
                 // (flush() and close() let it in at once.)
                 let due = p + self.settings.flush_interval_ms;
-                at(window.max(due).max(self.not_before));
+                at(window.max(due).max(self.not_before).max(self.limiter_at()));
             }
         }
         if let Some(oldest) = self.buffer.front() {
@@ -782,10 +785,20 @@ impl Producer {
                 } else {
                     oldest.captured_at + self.settings.flush_interval_ms
                 };
-                at(due.max(self.not_before));
+                at(due.max(self.not_before).max(self.limiter_at()));
             }
         }
         next
+    }
+
+    /// When the rate limiter lets the next request go (0: now).
+    fn limiter_at(&self) -> EpochMillis {
+        self.limiter.next_send().unwrap_or(0)
+    }
+
+    /// The adaptive rate limiter's requests per second (infinite until throttled).
+    pub fn send_rate(&self) -> f64 {
+        self.limiter.rate()
     }
 
     fn batch_full(&self) -> bool {
@@ -824,7 +837,7 @@ impl Producer {
     /// triggers (backoff still holds).
     pub fn poll_batch_forced(&mut self, now: impl Into<Now>, force: bool) -> Option<Batch> {
         let now = now.into().mono;
-        if !self.in_flight.is_empty() || now < self.not_before {
+        if !self.in_flight.is_empty() || now < self.not_before.max(self.limiter_at()) {
             return None;
         }
         let oldest = self.buffer.front()?;
@@ -853,6 +866,7 @@ impl Producer {
     ) -> Batch {
         let id = self.next_batch;
         self.next_batch += 1;
+        self.limiter.on_send(now);
         let bytes = records.iter().map(Buffered::size).sum();
         self.in_flight.push(InFlight {
             id,
@@ -1098,6 +1112,16 @@ impl Producer {
             .add(now.saturating_sub(batch.taken_at));
         let mut retry = Vec::new();
         let mut kept = false;
+        let throttled = match &result {
+            Ok(out) => out.records.iter().any(|r| {
+                matches!(r, RecordResult::Failed { error_code, .. } if error_code.is_throttling())
+            }),
+            Err(Error::Service { code, .. }) => code.is_throttling(),
+            Err(_) => false,
+        };
+        if self.settings.adaptive_rate {
+            self.limiter.on_answer(now, throttled);
+        }
         let result = match result {
             Ok(out) if out.records.len() != batch.kinesis.len() => Err(Error::MalformedResponse {
                 endpoint: String::new(),
@@ -1441,6 +1465,11 @@ mod tests {
 
     #[test]
     fn failures_are_retried_in_order_or_dropped_with_the_code() {
+        // The retry backoff alone (the rate limiter has its own test).
+        let settings = || Settings {
+            adaptive_rate: false,
+            ..self::settings()
+        };
         let mut p = Producer::new(settings(), "sid".into(), 7);
         for i in 0..4 {
             p.record_app(&i.to_string(), None, 0).unwrap();

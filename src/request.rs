@@ -165,7 +165,7 @@ pub fn validate_record(index: usize, r: &Record<'_>, max_record_bytes: usize) ->
     if let Some(h) = r.explicit_hash_key {
         if !is_hash_key(h) {
             return Err(invalid(format!(
-                "explicit hash key {h:?} must be a decimal number from 0 to 2^128-1"
+                "explicit hash key \"{h}\" must be a decimal number from 0 to 2^128-1"
             )));
         }
     }

@@ -393,7 +393,7 @@ impl Producer {
                     .ok()
                     .flatten()
                     .ok_or_else(|| {
-                        Error::config("target", format!("no element matches {selector:?}"))
+                        Error::config("target", format!("no element matches \"{selector}\""))
                     })?
                     .into(),
             ),

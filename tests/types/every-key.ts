@@ -31,6 +31,7 @@ const config: Required<ProducerConfig> = {
   aggregation: true,
   aggregationMaxBytes: 51200,
   rejectedRecords: 'drop',
+  adaptiveRate: true,
   persistMaxBytes: 1048576,
   partitionKey: 'session',
   capture: ['mousemove', 'click'],
