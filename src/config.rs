@@ -120,7 +120,12 @@ fn capture_setting(v: Option<&Value>) -> Result<Vec<crate::capture::EventKind>, 
             let mut kinds = Vec::new();
             for item in items {
                 let kind = item.as_str().and_then(EventKind::parse).ok_or_else(|| {
-                    Error::config("capture", format!("{item} is not a captured event: use mousemove, mousedown, mouseup, click, wheel"))
+                    // Not the Value itself: its Display brings float formatting along.
+                    let given = match item.as_str() {
+                        Some(s) => format!("\"{s}\""),
+                        None => type_name(item).to_string(),
+                    };
+                    Error::config("capture", format!("{given} is not a captured event: use mousemove, mousedown, mouseup, click, wheel"))
                 })?;
                 if !kinds.contains(&kind) {
                     kinds.push(kind);

@@ -106,8 +106,10 @@ pub fn config_from_js(config: &JsValue) -> Result<(Config, JsCredentials), Error
                 "cannot be read as JSON (does it hold a BigInt or a cycle?)",
             )
         })?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| Error::config("config", e.to_string()))?;
+    let value: Value = serde_json::from_str(&text).map_err(|_| {
+        // JSON.stringify wrote it: only nesting past serde_json's 128 levels fails here.
+        Error::config("config", "is nested too deeply to read (over 128 levels)")
+    })?;
     let parsed = Config::from_js_json(&value, &functions)?;
     Ok((parsed, JsCredentials { provider, logins }))
 }
