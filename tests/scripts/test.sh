@@ -24,6 +24,7 @@ python3 -c "import sys; from cfnlint.runner import main; sys.argv = ['cfn-lint',
 
 echo "== core (native)"
 cargo test --lib
+cargo test --test scale_invariants
 
 echo "== local stack (node)"
 node --test tests/stack/*.test.mjs
