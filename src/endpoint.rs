@@ -300,13 +300,29 @@ impl Endpoint {
     /// Credentials that failed for good are tried once more.
     pub fn flush(&mut self, now: Now) -> u64 {
         self.flow.resume();
-        self.producer.flush(internal(now))
+        let now = internal(now);
+        let received = self.producer.records_received();
+        let upto = self.producer.flush(now);
+        self.changed_since(received, now);
+        upto
     }
 
     /// Stops taking records and sends what is buffered.
     pub fn close(&mut self, now: Now) -> u64 {
         self.flow.resume();
-        self.producer.close(internal(now))
+        let now = internal(now);
+        let received = self.producer.records_received();
+        let upto = self.producer.close(now);
+        self.changed_since(received, now);
+        upto
+    }
+
+    /// A held coalesced move let in (by a flush or a timer) is a record like any other: it
+    /// goes into the copy.
+    fn changed_since(&mut self, received: u64, now: Now) {
+        if self.producer.records_received() != received {
+            self.changed(now);
+        }
     }
 
     pub fn is_flushed(&self, upto: u64) -> bool {
@@ -328,7 +344,9 @@ impl Endpoint {
     /// Timers: the coalescer, expiry, flush interval, backoff, credential refresh.
     pub fn handle_timeout(&mut self, now: Now) {
         let now = internal(now);
+        let received = self.producer.records_received();
         self.producer.handle_timeout(now);
+        self.changed_since(received, now);
         self.flow.handle_timeout(now, &self.clock);
         self.drain_flow();
         self.drain_producer();
@@ -343,7 +361,10 @@ impl Endpoint {
     /// When to call [`Endpoint::handle_timeout`], on the shell's monotonic clock.
     pub fn poll_timeout(&self, now: Now) -> Option<u64> {
         let internal_now = internal(now);
-        let can_send = self.flow.usable(self.clock.server(now.wall)).is_some();
+        // With a request of ours out (a keepalive one that only repeats another's records
+        // included) nothing goes before its answer: no send deadline, or the timer spins.
+        let can_send =
+            self.in_flight.is_empty() && self.flow.usable(self.clock.server(now.wall)).is_some();
         let mut next = self.producer.poll_timeout_sending(can_send);
         let mut at = |t: u64| next = Some(next.map_or(t, |n: u64| n.min(t)));
         let (flow_at, refresh_at) = self.flow.poll_timeout();

@@ -1199,3 +1199,60 @@ fn a_shell_that_polls_only_when_told_delivers_every_kept_move_with_few_polls() {
         "{polls} timer polls and {told} polls asked by 600 moves"
     );
 }
+
+#[test]
+fn a_keepalive_request_that_only_repeats_another_does_not_spin_the_timer() {
+    // Hidden with request A out and nothing buffered: keepalive B repeats A's records. A's
+    // answer comes first; a new record must wait for B without the timer firing at once
+    // again and again (Sim::wait asserts it does not).
+    let mut sim = Sim::new(json!({}));
+    sim.serve();
+    sim.record(0);
+    let a = sim.pending.last().cloned().expect("request A");
+    assert!(!a.keepalive);
+    sim.ep.handle_hidden(sim.now);
+    sim.drive();
+    assert!(sim.pending.iter().any(|t| t.keepalive), "keepalive B");
+    sim.ep.handle_shown(sim.now);
+    sim.drive();
+    let answer = sim.model(&a);
+    sim.answer(&a, answer);
+    sim.record(1);
+    sim.wait(3_000);
+    sim.serve();
+    sim.wait(2_000);
+    sim.serve();
+    let mut seqs: Vec<u64> = sim.stored_records.iter().map(|r| r.1).collect();
+    seqs.dedup();
+    assert_eq!(seqs, vec![0, 1]);
+    sim.balanced();
+}
+
+#[test]
+fn a_held_move_let_in_later_goes_into_the_copy_too() {
+    let key = "kinesis-browser-producer:v2:general_stream@https://kinesis.us-east-1.amazonaws.com:session-b";
+    let mut sim = Sim::new(json!({"flushIntervalMs": 2_000}));
+    sim.serve();
+    sim.record(0); // goes at once (the first answer proves the route)
+    sim.serve();
+    sim.record(1);
+    sim.advance(990);
+    sim.ep.handle_mouse(mouse(1.0), sim.now);
+    sim.drive();
+    sim.advance(10);
+    sim.ep.handle_mouse(mouse(2.0), sim.now); // held: inside the coalescing window
+    sim.drive();
+    // The flush lets the held move in and sends; its answer is slow.
+    sim.wait(3_000);
+    assert!(!sim.pending.is_empty(), "the batch is out, unanswered");
+    let pending = sim.ep.stats().records_pending;
+    let v: Value = serde_json::from_str(sim.storage.get(key).expect("a kept copy")).unwrap();
+    assert_eq!(
+        v["records"].as_array().unwrap().len() as u64,
+        pending,
+        "every record held a second is in the copy, the held move included"
+    );
+    assert_eq!(pending, 3);
+    sim.serve();
+    sim.balanced();
+}

@@ -1112,6 +1112,8 @@ impl Producer {
             .add(now.saturating_sub(batch.taken_at));
         let mut retry = Vec::new();
         let mut kept = false;
+        // The limiter hears of throttles and of requests accepted whole; other failures
+        // (network, 5xx, a bad record) say nothing about the stream's rate.
         let throttled = match &result {
             Ok(out) => out.records.iter().any(|r| {
                 matches!(r, RecordResult::Failed { error_code, .. } if error_code.is_throttling())
@@ -1119,7 +1121,8 @@ impl Producer {
             Err(Error::Service { code, .. }) => code.is_throttling(),
             Err(_) => false,
         };
-        if self.settings.adaptive_rate {
+        let accepted = matches!(&result, Ok(out) if out.failed_record_count == 0);
+        if self.settings.adaptive_rate && (throttled || accepted) {
             self.limiter.on_answer(now, throttled);
         }
         let result = match result {

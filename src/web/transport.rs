@@ -17,7 +17,9 @@ use wasm_bindgen_futures::JsFuture;
 export function send(url, method, headers, body, keepalive, cookies, timeoutMs) {
   const h = new Headers();
   const lines = headers.split('\n');
-  for (let i = 1; i < lines.length; i += 2) h.append(lines[i - 1], lines[i]);
+  try {
+    for (let i = 1; i < lines.length; i += 2) h.append(lines[i - 1], lines[i]);
+  } catch (e) { return Promise.reject(String((e && e.message) || e)); }
   const init = { method, headers: h, mode: 'cors', credentials: cookies ? 'same-origin' : 'omit' };
   if (method !== 'GET') init.body = body;
   let abort = null;
@@ -62,16 +64,29 @@ pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
             headers.push_str(part);
         }
     }
-    let promise = js_send(
-        &req.url,
-        req.method,
-        &headers,
-        &req.body,
-        t.keepalive,
-        t.cookies,
-        t.timeout_ms,
-    );
+    // A line break in a header (a token with a trailing newline) would shift the lines: no
+    // browser sends such a header anyway.
+    let broken = req
+        .headers
+        .iter()
+        .any(|(n, v)| n.contains(['\n', '\r']) || v.contains(['\n', '\r']));
+    let promise = (!broken).then(|| {
+        js_send(
+            &req.url,
+            req.method,
+            &headers,
+            &req.body,
+            t.keepalive,
+            t.cookies,
+            t.timeout_ms,
+        )
+    });
     async move {
+        let Some(promise) = promise else {
+            return Err(Transport::Network(
+                "a header value holds a line break: check the credentials (access key, session token)".into(),
+            ));
+        };
         match JsFuture::from(promise).await {
             Ok(v) => Response::from_wire(&v.as_string().unwrap_or_default())
                 .ok_or_else(|| Transport::Network("an unreadable answer".into())),
