@@ -320,6 +320,21 @@ impl Sim {
     }
 }
 
+/// The shown or hidden page's copy in storage, for session-b of the test config.
+const COPY_KEY: &str =
+    "kinesis-browser-producer:v2:general_stream@https://kinesis.us-east-1.amazonaws.com:session-b";
+
+/// The `seq` of every record in the copy (it must be there).
+fn seqs(sim: &Sim) -> Vec<u64> {
+    let v: Value = serde_json::from_str(sim.storage.get(COPY_KEY).expect("a kept copy")).unwrap();
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["s"].as_u64().unwrap())
+        .collect()
+}
+
 fn mouse(x: f64) -> MouseSample {
     MouseSample {
         kind: EventKind::MouseMove,
@@ -392,16 +407,7 @@ fn records_made_after_the_page_hid_go_by_keepalive_or_are_in_the_kept_copy() {
         1,
         "the buffer goes at once, with keepalive"
     );
-    let key = "kinesis-browser-producer:v2:general_stream@https://kinesis.us-east-1.amazonaws.com:session-b";
-    let seqs = |sim: &Sim| -> Vec<u64> {
-        let v: Value = serde_json::from_str(sim.storage.get(key).expect("a kept copy")).unwrap();
-        v["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["s"].as_u64().unwrap())
-            .collect()
-    };
+    let key = COPY_KEY;
     assert_eq!(
         seqs(&sim),
         vec![1, 2, 3, 4],
@@ -1091,16 +1097,6 @@ fn a_page_shown_again_keeps_its_copy_until_nothing_is_pending() {
 fn a_shown_page_keeps_a_copy_of_what_waits_so_a_killed_close_loses_at_most_a_second() {
     // Firefox terminates a closing tab's handler before it sends or stores: records are
     // copied while the page lives, within VISIBLE_COPY_AFTER_MS of being added.
-    let key = "kinesis-browser-producer:v2:general_stream@https://kinesis.us-east-1.amazonaws.com:session-b";
-    let seqs = |sim: &Sim| -> Vec<u64> {
-        let v: Value = serde_json::from_str(sim.storage.get(key).expect("a kept copy")).unwrap();
-        v["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["s"].as_u64().unwrap())
-            .collect()
-    };
     let mut sim = Sim::new(json!({"flushIntervalMs": 30_000}));
     sim.serve();
     sim.record(0);
@@ -1230,7 +1226,6 @@ fn a_keepalive_request_that_only_repeats_another_does_not_spin_the_timer() {
 
 #[test]
 fn a_held_move_let_in_later_goes_into_the_copy_too() {
-    let key = "kinesis-browser-producer:v2:general_stream@https://kinesis.us-east-1.amazonaws.com:session-b";
     let mut sim = Sim::new(json!({"flushIntervalMs": 2_000}));
     sim.serve();
     sim.record(0); // goes at once (the first answer proves the route)
@@ -1246,9 +1241,8 @@ fn a_held_move_let_in_later_goes_into_the_copy_too() {
     sim.wait(3_000);
     assert!(!sim.pending.is_empty(), "the batch is out, unanswered");
     let pending = sim.ep.stats().records_pending;
-    let v: Value = serde_json::from_str(sim.storage.get(key).expect("a kept copy")).unwrap();
     assert_eq!(
-        v["records"].as_array().unwrap().len() as u64,
+        seqs(&sim).len() as u64,
         pending,
         "every record held a second is in the copy, the held move included"
     );
