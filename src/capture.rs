@@ -61,6 +61,27 @@ pub struct MouseSample {
     pub wheel: Option<(f64, f64, f64, u32)>,
 }
 
+impl MouseSample {
+    /// An event as the shell's listener hands it over (one call, no allocation): `code`
+    /// packs what is not a coordinate — kind index (4 bits), pointer type (2: none, mouse,
+    /// pen, touch), wheel deltaMode (2), button + 1 (4), buttons (the bits from 12 up) — and
+    /// `x` holds clientX, clientY, pageX, pageY and the wheel's deltaX, deltaY, deltaZ.
+    pub fn from_wire(kind: EventKind, code: u32, x: [f64; 7]) -> MouseSample {
+        MouseSample {
+            kind,
+            client_x: x[0],
+            client_y: x[1],
+            page_x: x[2],
+            page_y: x[3],
+            buttons: (code >> 12) as u16,
+            button: ((code >> 8) & 15) as i16 - 1,
+            pointer_type: [None, Some("mouse"), Some("pen"), Some("touch")]
+                [((code >> 4) & 3) as usize],
+            wheel: (kind == EventKind::Wheel).then_some((x[4], x[5], x[6], (code >> 6) & 3)),
+        }
+    }
+}
+
 /// Where the page is when an event happens.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PageContext {
@@ -368,5 +389,24 @@ mod tests {
                 .is_some());
         }
         assert_eq!(c.poll_timeout(), None);
+    }
+
+    #[test]
+    fn an_event_code_unpacks_to_its_sample() {
+        // A wheel from a pen: button 0 (+1), buttons 5, deltaMode 2.
+        let code = 4 | 2 << 4 | 2 << 6 | 1 << 8 | 5 << 12;
+        let s = MouseSample::from_wire(EventKind::Wheel, code, [1., 2., 3., 4., 5., 6., 7.]);
+        assert_eq!(
+            (s.client_x, s.client_y, s.page_x, s.page_y),
+            (1., 2., 3., 4.)
+        );
+        assert_eq!((s.button, s.buttons, s.pointer_type), (0, 5, Some("pen")));
+        assert_eq!(s.wheel, Some((5., 6., 7., 2)));
+        // A mousemove of a plain MouseEvent with no button (button -1 + 1 = 0).
+        let s = MouseSample::from_wire(EventKind::MouseMove, 0, [0.; 7]);
+        assert_eq!(
+            (s.button, s.buttons, s.pointer_type, s.wheel),
+            (-1, 0, None, None)
+        );
     }
 }

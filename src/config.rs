@@ -714,6 +714,23 @@ impl Config {
         Self::from_js_json(v, functions)
     }
 
+    /// The config object as the shell read it: `JSON.stringify` of it (`None` when that
+    /// threw or gave nothing), and the `credentials` keys that were JavaScript functions.
+    pub fn from_js_text(text: Option<&str>, functions: &[&str]) -> Result<Config, Error> {
+        let text = text.ok_or_else(|| {
+            Error::config(
+                "config",
+                "must be an object such as { streamName, region, credentials } that JSON.stringify can read (no BigInt, no cycle)",
+            )
+        })?;
+        let value: Value = serde_json::from_str(text).map_err(|_| {
+            // JSON.stringify wrote it: only nesting past serde_json's 128 levels (or a lone
+            // surrogate) fails here.
+            Error::config("config", "is nested too deeply to read (over 128 levels)")
+        })?;
+        Self::from_js_json(&value, functions)
+    }
+
     /// Validates a config object given as JSON; `functions` names the `credentials` keys
     /// that were JavaScript functions.
     pub fn from_js_json(v: &Value, functions: &[&str]) -> Result<Config, Error> {
@@ -722,7 +739,10 @@ impl Config {
             other => {
                 return Err(Error::config(
                     "config",
-                    format!("must be an object, got {}", type_name(other)),
+                    format!(
+                        "must be an object such as {{ streamName, region, credentials }}, got {}",
+                        type_name(other)
+                    ),
                 ))
             }
         };

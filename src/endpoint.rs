@@ -45,6 +45,10 @@ pub const KEEPALIVE_BUDGET: usize = 60 * 1024;
 /// (measured: tests/bench/page-close.mjs with `BUSY_MS`, and the Firefox tab-closed test).
 /// So records are copied while the page lives; at most this much of the newest is at risk.
 pub const VISIBLE_COPY_AFTER_MS: u64 = 1_000;
+/// [`Endpoint::handle_page_event`] codes of the page's lifecycle: hidden or going away
+/// (`visibilitychange` to hidden, `pagehide`), and shown again (`pageshow`, visible).
+pub const PAGE_HIDDEN: u32 = 14;
+pub const PAGE_SHOWN: u32 = 15;
 /// Monotonic times inside the endpoint start this far after the shell's zero, so records
 /// captured by an earlier page (up to the longest time to live) can be placed on it.
 const MONO_EPOCH: u64 = 2 * 86_400_000;
@@ -66,11 +70,16 @@ pub enum Event {
     Error(crate::error::Error),
     /// A request finished: the stats changed (`onStats`).
     Stats,
-    /// The answer to [`Endpoint::put_records_now`].
-    Direct {
+    /// A promise the shell holds settles: [`Endpoint::flush`] and [`Endpoint::close`]
+    /// resolve with the stats (JSON), [`Endpoint::put_records_json`] with the per-record
+    /// results (JSON) or rejects with the error.
+    Settle {
         id: u64,
-        result: Result<PutRecordsOutput, Error>,
+        result: Result<String, Error>,
     },
+    /// `close()` completed (everything put or dropped, every promise settled): the shell
+    /// removes its last listeners and lets go of the producer. Said once.
+    Closed,
 }
 
 /// What the endpoint starts from.
@@ -111,6 +120,12 @@ pub struct Endpoint {
     /// The Kinesis requests out: one, or while hiding a keepalive one behind it.
     in_flight: Vec<Flight>,
     direct: Vec<Direct>,
+    /// `flush()` / `close()` promises: (id, watermark).
+    waiters: Vec<(u64, u64)>,
+    /// While hidden: the buffer's head (its order) that no keepalive body could take.
+    stuck_head: Option<u64>,
+    /// `close()` was called; `Some(true)` once [`Event::Closed`] was said.
+    closing: Option<bool>,
     next_id: u64,
     events: Vec<Event>,
     hidden: bool,
@@ -220,6 +235,9 @@ impl Endpoint {
             clock: Clock::default(),
             in_flight: Vec::new(),
             direct: Vec::new(),
+            waiters: Vec::new(),
+            closing: None,
+            stuck_head: None,
             next_id: 0,
             events,
             hidden: false,
@@ -296,25 +314,105 @@ impl Endpoint {
         r
     }
 
-    /// Everything recorded so far goes now; returns the watermark for [`Endpoint::is_flushed`].
-    /// Credentials that failed for good are tried once more.
+    /// An event of the page as the shell's one listener hands it over: `code & 15` is the
+    /// index of a captured kind in `capture` (the rest and `x` as [`MouseSample::from_wire`]
+    /// reads them), or [`PAGE_HIDDEN`] / [`PAGE_SHOWN`]. True when the shell must drive:
+    /// most moves ask nothing of it.
+    pub fn handle_page_event(&mut self, code: u32, x: [f64; 7], now: Now) -> bool {
+        match (
+            code & 15,
+            self.config.settings.capture.get((code & 15) as usize),
+        ) {
+            (PAGE_HIDDEN, _) => self.handle_hidden(now),
+            (PAGE_SHOWN, _) => self.handle_shown(now),
+            (_, Some(&kind)) => {
+                return self.handle_mouse(MouseSample::from_wire(kind, code, x), now)
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// `record(data, options)` as the shell read it: `JSON.stringify` of both (`None` when
+    /// it gave nothing). Returns the record's sequence number; a refused record is also
+    /// counted as dropped.
+    pub fn record_js(
+        &mut self,
+        data_json: Option<&str>,
+        options_json: Option<&str>,
+        now: Now,
+    ) -> Result<u64, Error> {
+        let invalid = |message: &str| Error::InvalidRecord {
+            index: 0,
+            message: message.into(),
+        };
+        let options: serde_json::Value = options_json
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or_default();
+        let option = |name: &str| match &options[name] {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(s) => Ok(Some(s.as_str())),
+            _ => Err(invalid(&format!("{name} must be a string"))),
+        };
+        let (key, hash) = (option("partitionKey")?, option("explicitHashKey")?);
+        let data = data_json.ok_or_else(|| {
+            invalid("the record is not JSON-serialisable (undefined or a function)")
+        })?;
+        self.record_app(data, key, hash, now)
+    }
+
+    /// Everything recorded so far goes now; returns the id of the [`Event::Settle`] that
+    /// says when all of it was put or dropped. Credentials that failed for good are tried
+    /// once more.
     pub fn flush(&mut self, now: Now) -> u64 {
         self.flow.resume();
         let now = internal(now);
         let received = self.producer.records_received();
         let upto = self.producer.flush(now);
         self.changed_since(received, now);
-        upto
+        self.wait_for(upto)
     }
 
-    /// Stops taking records and sends what is buffered.
+    /// Stops taking records and sends what is buffered; returns the id of the
+    /// [`Event::Settle`] that says when all of it was put or dropped ([`Event::Closed`]
+    /// follows).
     pub fn close(&mut self, now: Now) -> u64 {
         self.flow.resume();
         let now = internal(now);
         let received = self.producer.records_received();
         let upto = self.producer.close(now);
         self.changed_since(received, now);
-        upto
+        self.closing.get_or_insert(false);
+        self.wait_for(upto)
+    }
+
+    fn wait_for(&mut self, upto: u64) -> u64 {
+        let id = self.id();
+        self.waiters.push((id, upto));
+        id
+    }
+
+    /// The `flush()` / `close()` promises whose records are all put or dropped settle; a
+    /// closed endpoint with none left says so.
+    fn settle(&mut self) {
+        let mut stats = None;
+        let mut i = 0;
+        while i < self.waiters.len() {
+            if self.producer.is_flushed(self.waiters[i].1) {
+                let (id, _) = self.waiters.remove(i);
+                let json = stats.get_or_insert_with(|| self.stats().to_json()).clone();
+                self.events.push(Event::Settle {
+                    id,
+                    result: Ok(json),
+                });
+            } else {
+                i += 1;
+            }
+        }
+        if self.closing == Some(false) && self.waiters.is_empty() {
+            self.closing = Some(true);
+            self.events.push(Event::Closed);
+        }
     }
 
     /// A held coalesced move let in (by a flush or a timer) is a record like any other: it
@@ -363,8 +461,12 @@ impl Endpoint {
         let internal_now = internal(now);
         // With a request of ours out (a keepalive one that only repeats another's records
         // included) nothing goes before its answer: no send deadline, or the timer spins.
-        let can_send =
-            self.in_flight.is_empty() && self.flow.usable(self.clock.server(now.wall)).is_some();
+        let stuck = self.hidden
+            && self.stuck_head.is_some()
+            && self.stuck_head == self.producer.head_order();
+        let can_send = self.in_flight.is_empty()
+            && !stuck
+            && self.flow.usable(self.clock.server(now.wall)).is_some();
         let mut next = self.producer.poll_timeout_sending(can_send);
         let mut at = |t: u64| next = Some(next.map_or(t, |n: u64| n.min(t)));
         let (flow_at, refresh_at) = self.flow.poll_timeout();
@@ -480,6 +582,10 @@ impl Endpoint {
                     return None;
                 }
                 (None, None) => {
+                    // The head is one record no keepalive body can take: it waits, in the
+                    // copy, with no send deadline (always due, it would spin the timer)
+                    // until it leaves the head or the page is shown.
+                    self.stuck_head = self.producer.head_order();
                     if had_repeat {
                         // Nothing fits beside the repeat: never try again for this flight.
                         if let Some(f) = self.in_flight.first_mut() {
@@ -623,8 +729,21 @@ fn keepalive_inner(
 }
 
 impl Endpoint {
+    /// `putRecords(records)` as the shell read it: `JSON.stringify` of the array (see
+    /// [`OwnedRecord::list_from_json`]); a bad one rejects at once.
+    pub fn put_records_json(&mut self, records_json: Option<&str>, now: Now) -> u64 {
+        match OwnedRecord::list_from_json(records_json) {
+            Ok(records) => self.put_records_now(&records, now),
+            Err(e) => {
+                let id = self.id();
+                self.finish_direct(id, Err(e));
+                id
+            }
+        }
+    }
+
     /// A signed PutRecords of the app's own records now, outside the buffer
-    /// (`putRecords()`); its answer comes as [`Event::Direct`] with the returned id.
+    /// (`putRecords()`); its answer comes as [`Event::Settle`] with the returned id.
     pub fn put_records_now(&mut self, records: &[OwnedRecord], now: Now) -> u64 {
         let id = self.id();
         let borrowed: Vec<_> = records.iter().map(OwnedRecord::as_record).collect();
@@ -646,7 +765,10 @@ impl Endpoint {
 
     fn finish_direct(&mut self, id: u64, result: Result<PutRecordsOutput, Error>) {
         self.direct.retain(|d| d.id != id);
-        self.events.push(Event::Direct { id, result });
+        self.events.push(Event::Settle {
+            id,
+            result: result.map(|out| out.to_json()),
+        });
     }
 
     /// The answer to a transmit. Answers to unknown ids (a page function that timed out,
@@ -867,6 +989,9 @@ impl Endpoint {
 
     /// What the shell must do next.
     pub fn poll_event(&mut self) -> Option<Event> {
+        if self.events.is_empty() {
+            self.settle();
+        }
         (!self.events.is_empty()).then(|| self.events.remove(0))
     }
 

@@ -68,9 +68,11 @@ struct Sim {
     drops: Vec<DropReport>,
     errors: Vec<Error>,
     js_calls: Vec<Event>,
-    directs: Vec<(u64, Result<PutRecordsOutput, Error>)>,
-    /// Every record (sid, seq) Kinesis stored.
+    settled: Vec<(u64, Result<String, Error>)>,
+    closed: bool,
+    /// Every record (sid, seq) Kinesis stored, and each one's JSON.
     stored_records: Vec<(String, u64)>,
+    stored_json: Vec<Value>,
     credential_requests: u32,
     kinesis_mode: Mode,
     ttl_s: u64,
@@ -122,8 +124,10 @@ impl Sim {
             drops: Vec::new(),
             errors: Vec::new(),
             js_calls: Vec::new(),
-            directs: Vec::new(),
+            settled: Vec::new(),
+            closed: false,
             stored_records: Vec::new(),
+            stored_json: Vec::new(),
             credential_requests: 0,
             kinesis_mode: Mode::Ok,
             ttl_s: 3600,
@@ -158,7 +162,8 @@ impl Sim {
                 Event::Drop(d) => self.drops.push(d),
                 Event::Error(e) => self.errors.push(e),
                 Event::Stats => {}
-                Event::Direct { id, result } => self.directs.push((id, result)),
+                Event::Settle { id, result } => self.settled.push((id, result)),
+                Event::Closed => self.closed = true,
                 call => self.js_calls.push(call),
             }
         }
@@ -284,6 +289,7 @@ impl Sim {
                     v["sid"].as_str().unwrap().to_string(),
                     v["seq"].as_u64().unwrap(),
                 ));
+                self.stored_json.push(v);
             }
             out.push(json!({"SequenceNumber": "1", "ShardId": "shardId-000000000000"}));
         }
@@ -1248,5 +1254,138 @@ fn a_held_move_let_in_later_goes_into_the_copy_too() {
     );
     assert_eq!(pending, 3);
     sim.serve();
+    sim.balanced();
+}
+
+#[test]
+fn flush_close_and_put_records_settle_the_promises_the_shell_holds() {
+    let mut sim = Sim::new(json!({"flushIntervalMs": 30_000}));
+    sim.serve();
+    sim.record(0);
+    sim.serve();
+    sim.record(1);
+    let flush = sim.ep.flush(sim.now);
+    sim.drive();
+    assert!(sim.settled.is_empty(), "not before its records are put");
+    sim.serve();
+    let (id, stats) = sim.settled.remove(0);
+    let stats: Value = serde_json::from_str(&stats.unwrap()).unwrap();
+    assert_eq!((id, stats["recordsPut"].as_u64()), (flush, Some(2)));
+
+    // putRecords: a bad record rejects the call at once, named by its index, unsent.
+    let sent = sim.kinesis_sent().len();
+    let bad = r#"[{"data":"x","partitionKey":"k"},{"data":5,"partitionKey":"k"}]"#;
+    let bad = sim.ep.put_records_json(Some(bad), sim.now);
+    sim.drive();
+    match sim.settled.remove(0) {
+        (id, Err(Error::InvalidRecord { index: 1, .. })) => assert_eq!(id, bad),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.kinesis_sent().len(), sent);
+    // Bytes (a Uint8Array) arrive as base64 and are put as they are.
+    let data = crate::base64::encode(br#"{"sid":"direct","seq":9}"#);
+    let text = format!(r#"[{{"data":{{"base64":"{data}"}},"partitionKey":"k"}}]"#);
+    let direct = sim.ep.put_records_json(Some(&text), sim.now);
+    sim.drive();
+    sim.serve();
+    let (id, out) = sim.settled.remove(0);
+    let out: Value = serde_json::from_str(&out.unwrap()).unwrap();
+    assert_eq!((id, out["failedRecordCount"].as_u64()), (direct, Some(0)));
+    assert_eq!(sim.stored_records.last(), Some(&("direct".into(), 9)));
+
+    // close: its promise settles, then Closed, once; a record after it is refused.
+    sim.record(2);
+    let close = sim.ep.close(sim.now);
+    sim.drive();
+    assert!(!sim.closed, "not closed while a record is pending");
+    sim.serve();
+    assert_eq!(sim.settled.remove(0).0, close);
+    assert!(sim.closed);
+    sim.closed = false;
+    assert!(sim.ep.record_js(Some("{}"), None, sim.now).is_err());
+    sim.drive();
+    assert!(!sim.closed, "Closed is said once");
+    assert_eq!(sim.stored_records.len(), 4);
+    sim.balanced();
+}
+
+#[test]
+fn record_arguments_and_page_events_are_read_by_the_core() {
+    let mut sim = Sim::new(json!({"capture": ["click", "wheel"], "flushIntervalMs": 30_000}));
+    sim.serve();
+    let invalid = |r: Result<u64, Error>| match r {
+        Err(Error::InvalidRecord { message, .. }) => message,
+        other => panic!("{other:?}"),
+    };
+    let now = sim.now;
+    let key = Some(r#"{"partitionKey":5}"#);
+    assert_eq!(
+        invalid(sim.ep.record_js(Some("{}"), key, now)),
+        "partitionKey must be a string"
+    );
+    let hash = Some(r#"{"explicitHashKey":[]}"#);
+    assert_eq!(
+        invalid(sim.ep.record_js(Some("{}"), hash, now)),
+        "explicitHashKey must be a string"
+    );
+    assert!(invalid(sim.ep.record_js(None, None, now)).contains("not JSON-serialisable"));
+    let options = Some(r#"{"partitionKey":"user-7","explicitHashKey":null}"#);
+    sim.ep.record_js(Some(r#"{"a":1}"#), options, now).unwrap();
+    sim.ep.record_js(Some("[2]"), None, now).unwrap();
+    // Code 1: the second kind captured (wheel), from a pen, with deltas; code 2 is no kind
+    // this producer captures, and is ignored.
+    let x = [1., 2., 3., 4., 5., 6., 7.];
+    sim.ep.handle_page_event(1 | 2 << 4 | 1 << 6, x, now);
+    assert!(!sim.ep.handle_page_event(2, x, now));
+    // Hidden: everything goes at once, with keepalive.
+    assert!(sim
+        .ep
+        .handle_page_event(crate::endpoint::PAGE_HIDDEN, [0.; 7], now));
+    sim.drive();
+    assert!(sim.pending.iter().all(|t| t.keepalive) && !sim.pending.is_empty());
+    sim.serve();
+    assert!(sim
+        .ep
+        .handle_page_event(crate::endpoint::PAGE_SHOWN, [0.; 7], now));
+    let kinds: Vec<_> = sim.stored_json.iter().map(|v| v["type"].clone()).collect();
+    assert_eq!(kinds, [json!("app"), json!("app"), json!("wheel")]);
+    let wheel = &sim.stored_json[2];
+    assert_eq!(
+        (
+            wheel["pointer"].as_str(),
+            wheel["dy"].as_f64(),
+            wheel["dm"].as_u64()
+        ),
+        (Some("pen"), Some(6.0), Some(1))
+    );
+    sim.balanced();
+}
+
+#[test]
+fn a_hidden_page_with_a_record_no_keepalive_body_can_take_does_not_spin_its_timer() {
+    // A record over the 60 KiB keepalive budget at the head of the buffer of a hidden page:
+    // no keepalive request can carry it, so it waits (in the copy) without a send deadline
+    // that is always due.
+    let mut sim = Sim::new(json!({"flushIntervalMs": 1_000, "aggregation": false}));
+    sim.serve();
+    sim.ep.handle_hidden(sim.now);
+    sim.drive();
+    let big = json!({"big": "x".repeat(70 * 1024)}).to_string();
+    sim.ep.record_app(&big, None, None, sim.now).unwrap();
+    sim.drive();
+    sim.record(1);
+    // Spins are caught by `wait`.
+    sim.wait(10_000);
+    assert!(seqs(&sim).contains(&0), "the big record is in the copy");
+    sim.ep.handle_shown(sim.now);
+    sim.drive();
+    sim.serve();
+    sim.wait(2_000);
+    sim.serve();
+    assert_eq!(
+        sim.stored_records.len(),
+        2,
+        "both go once the page is shown"
+    );
     sim.balanced();
 }

@@ -93,6 +93,17 @@ impl Response {
     }
 }
 
+/// What the shell's fetch came to, as it read it: the wire text of an answer
+/// ([`Response::from_wire`]), or the rejection — a failure's text, or no text for a timeout.
+pub fn answer_from_wire(result: Result<Option<String>, Option<String>>) -> Answer {
+    match result {
+        Ok(text) => Response::from_wire(text.as_deref().unwrap_or_default())
+            .ok_or_else(|| Transport::Network("an unreadable answer".into())),
+        Err(Some(message)) => Err(Transport::Network(message)),
+        Err(None) => Err(Transport::Timeout),
+    }
+}
+
 /// Why there is no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transport {
@@ -107,7 +118,7 @@ pub type Answer = Result<Response, Transport>;
 
 #[cfg(test)]
 mod tests {
-    use super::Response;
+    use super::{answer_from_wire, Response, Transport};
 
     #[test]
     fn the_wire_form_of_an_answer_reads_back_and_anything_else_is_refused() {
@@ -122,5 +133,22 @@ mod tests {
         for bad in ["", "200", "200\n\n\n", "x\n\n\n\n", "70000\n\n\n\n"] {
             assert!(Response::from_wire(bad).is_none(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn what_the_fetch_came_to_is_an_answer_a_failure_or_a_timeout() {
+        let ok = answer_from_wire(Ok(Some("200\n\n\n\n{}".into()))).unwrap();
+        assert_eq!((ok.status, ok.body.as_str()), (200, "{}"));
+        for unreadable in [Ok(None), Ok(Some("<html>".into()))] {
+            assert_eq!(
+                answer_from_wire(unreadable),
+                Err(Transport::Network("an unreadable answer".into()))
+            );
+        }
+        assert_eq!(
+            answer_from_wire(Err(Some("Failed to fetch".into()))),
+            Err(Transport::Network("Failed to fetch".into()))
+        );
+        assert_eq!(answer_from_wire(Err(None)), Err(Transport::Timeout));
     }
 }

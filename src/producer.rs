@@ -922,6 +922,11 @@ impl Producer {
         true
     }
 
+    /// The order of the record at the buffer's head, if any.
+    pub fn head_order(&self) -> Option<u64> {
+        self.buffer.front().map(|r| r.order)
+    }
+
     /// Whether any record waits in the buffer.
     pub fn has_buffered(&self) -> bool {
         !self.buffer.is_empty()

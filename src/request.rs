@@ -67,6 +67,24 @@ impl HttpRequest {
         }
     }
 
+    /// The headers as the shell's fetch takes them: name and value, one per line. A line
+    /// break inside one (a credential with a trailing newline) would shift the lines, and no
+    /// browser sends such a header: that is a network error naming what to check.
+    pub fn wire_headers(&self) -> Result<String, crate::io::Transport> {
+        let mut out = String::new();
+        for (name, value) in &self.headers {
+            if name.contains(['\n', '\r']) || value.contains(['\n', '\r']) {
+                return Err(crate::io::Transport::Network(
+                    "a header value holds a line break: check the credentials (access key, session token)".into(),
+                ));
+            }
+            for part in [name.as_str(), "\n", value.as_str(), "\n"] {
+                out.push_str(part);
+            }
+        }
+        Ok(out)
+    }
+
     /// The value of a header, by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -94,6 +112,51 @@ pub struct OwnedRecord {
 }
 
 impl OwnedRecord {
+    /// The `putRecords()` argument as the shell writes it: JSON of an array of
+    /// `{data, partitionKey, explicitHashKey?}` where `data` is a string (sent as its UTF-8
+    /// bytes) or, for a Uint8Array or ArrayBuffer, `{"base64": ...}`; `None` when
+    /// `JSON.stringify` could not write it. A bad record is named by its index.
+    pub fn list_from_json(text: Option<&str>) -> Result<Vec<OwnedRecord>, Error> {
+        use serde_json::Value;
+        let invalid = |index: usize, message: &str| Error::InvalidRecord {
+            index,
+            message: message.into(),
+        };
+        let value: Option<Value> = text.and_then(|t| serde_json::from_str(t).ok());
+        let Some(Value::Array(array)) = value else {
+            return Err(invalid(
+                0,
+                "records must be an array of { data, partitionKey } that JSON.stringify can read",
+            ));
+        };
+        let mut out = Vec::with_capacity(array.len());
+        for (i, r) in array.iter().enumerate() {
+            let data = match &r["data"] {
+                Value::String(s) => Some(s.as_bytes().to_vec()),
+                Value::Object(o) if o.len() == 1 => o
+                    .get("base64")
+                    .and_then(Value::as_str)
+                    .and_then(base64::decode),
+                _ => None,
+            }
+            .ok_or_else(|| invalid(i, "data must be a string, Uint8Array or ArrayBuffer"))?;
+            let partition_key = r["partitionKey"]
+                .as_str()
+                .ok_or_else(|| invalid(i, "partitionKey must be a string"))?;
+            let explicit_hash_key = match &r["explicitHashKey"] {
+                Value::Null => None,
+                Value::String(h) => Some(h.clone()),
+                _ => return Err(invalid(i, "explicitHashKey must be a decimal string")),
+            };
+            out.push(OwnedRecord {
+                data,
+                partition_key: partition_key.into(),
+                explicit_hash_key,
+            });
+        }
+        Ok(out)
+    }
+
     /// A borrowed view for the request builders.
     pub fn as_record(&self) -> Record<'_> {
         Record {
@@ -347,5 +410,52 @@ mod tests {
             req.header("content-type"),
             Some("application/x-amz-json-1.1")
         );
+    }
+
+    #[test]
+    fn put_records_input_reads_text_bytes_and_keys_and_names_a_bad_record() {
+        let text = r#"[{"data":"h\u00e9","partitionKey":"k"},
+                       {"data":{"base64":"AAH/"},"partitionKey":"b","explicitHashKey":"7"}]"#;
+        let records = OwnedRecord::list_from_json(Some(text)).unwrap();
+        assert_eq!(records[0].data, "hé".as_bytes());
+        assert_eq!(records[0].explicit_hash_key, None);
+        assert_eq!(records[1].data, vec![0, 1, 255]);
+        assert_eq!(records[1].explicit_hash_key.as_deref(), Some("7"));
+        let message = |text: Option<&str>| match OwnedRecord::list_from_json(text) {
+            Err(Error::InvalidRecord { index, message }) => (index, message),
+            other => panic!("{other:?}"),
+        };
+        for bad in [None, Some("{}"), Some("[1"), Some("null")] {
+            assert_eq!(message(bad).0, 0);
+            assert!(message(bad).1.contains("must be an array"), "{bad:?}");
+        }
+        let bad = |r: &str| message(Some(&format!(r#"[{{"data":"x","partitionKey":"k"}},{r}]"#)));
+        assert_eq!(
+            bad(r#"{"partitionKey":"k"}"#),
+            (1, "data must be a string, Uint8Array or ArrayBuffer".into())
+        );
+        assert_eq!(bad(r#"{"data":{"base64":"!!"},"partitionKey":"k"}"#).0, 1);
+        assert_eq!(bad(r#"{"data":[1,2],"partitionKey":"k"}"#).0, 1);
+        assert_eq!(
+            bad(r#"{"data":"x"}"#),
+            (1, "partitionKey must be a string".into())
+        );
+        assert_eq!(
+            bad(r#"{"data":"x","partitionKey":"k","explicitHashKey":7}"#),
+            (1, "explicitHashKey must be a decimal string".into())
+        );
+        assert_eq!(bad("7").0, 1);
+    }
+
+    #[test]
+    fn headers_go_one_per_line_and_a_line_break_in_one_is_refused() {
+        let mut r = HttpRequest::aws_json("https://k/".into(), "T", String::new());
+        assert_eq!(
+            r.wire_headers().unwrap(),
+            "content-type\napplication/x-amz-json-1.1\nx-amz-target\nT\n"
+        );
+        r.headers
+            .push(("x-amz-security-token".into(), "tok\n".into()));
+        assert!(r.wire_headers().is_err());
     }
 }

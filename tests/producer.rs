@@ -27,6 +27,12 @@ export function makeElement(id) {
   document.body.appendChild(el);
   return el;
 }
+export function reentrant(key) {
+  const seen = { stats: 0 };
+  seen.onStats = () => { if (seen.stats++ === 0) seen.producer.record({ followUp: true }, { partitionKey: key }); };
+  seen.flush = () => seen.producer.flush();
+  return seen;
+}
 export function collector() {
   const seen = { drops: [], errors: [] };
   seen.onDrop = (d) => seen.drops.push(d);
@@ -39,6 +45,7 @@ extern "C" {
     #[wasm_bindgen(js_name = makeElement)]
     fn make_element(id: &str) -> JsValue;
     fn collector() -> JsValue;
+    fn reentrant(key: &str) -> JsValue;
 }
 
 fn start(extra: Value) -> Producer {
@@ -185,6 +192,31 @@ async fn the_interval_flushes_what_waits_flush_and_close_send_at_once() {
         .unchecked_into();
     assert_eq!(String::from(err.name()), "InvalidRecordError");
     assert!(String::from(err.message()).contains("closed"));
+}
+
+#[wasm_bindgen_test]
+async fn a_callback_may_call_the_producer_back() {
+    // onStats records a follow-up: the producer is not borrowed while the page's code runs.
+    let key = format!("reentrant-{}", run_id());
+    let seen = reentrant(&key);
+    let on_stats = js_sys::Reflect::get(&seen, &"onStats".into()).unwrap();
+    let p = start_with(json!({"flushIntervalMs": 200}), &[("onStats", on_stats)]);
+    p.record(to_js(&json!({"first": true})), opts(&key))
+        .unwrap();
+    js_sys::Reflect::set(&seen, &"producer".into(), &JsValue::from(p)).unwrap();
+    let got = wait_for_requests(&key, 2).await;
+    assert_eq!(got.iter().map(|r| r.0).sum::<u64>(), 2, "{got:?}");
+    let flush: js_sys::Function = js_sys::Reflect::get(&seen, &"flush".into()).unwrap().into();
+    let s = from_js(
+        &JsFuture::from(js_sys::Promise::from(flush.call0(&seen).unwrap()))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (s["recordsPut"].as_u64(), s["recordsDropped"].as_u64()),
+        (Some(2), Some(0)),
+        "{s}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -1,11 +1,8 @@
-//! The JavaScript boundary: values in and out, JS errors, the TypeScript types. Exported
-//! methods are thin and never hold a borrow across an `await`.
+//! The JavaScript boundary: values in and out, JS errors, the TypeScript types. What a value
+//! means is read by the core from its JSON; here it is only turned into text and back.
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::request::OwnedRecord;
-use crate::response::PutRecordsOutput;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -47,123 +44,51 @@ pub fn to_js_error(e: &Error) -> JsValue {
     err.into()
 }
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
+pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// What of `credentials` stays JavaScript: the provider function, and the logins (an
-/// object or a function: their tokens never go into the checked [`Config`]).
-#[derive(Default)]
-pub struct JsCredentials {
-    pub provider: Option<js_sys::Function>,
-    pub logins: Option<JsValue>,
+pub(crate) fn function(obj: &JsValue, key: &str) -> Option<js_sys::Function> {
+    get(obj, key).dyn_into().ok()
 }
 
-impl JsCredentials {
-    /// `credentials.logins` as JSON when it is a plain object (read once, at start).
-    pub fn logins_json(&self) -> Option<String> {
-        let l = self.logins.as_ref().filter(|l| !l.is_function())?;
-        js_sys::JSON::stringify(l).ok()?.as_string()
-    }
-
-    /// Whether `credentials.logins` is a function, called at every refresh.
-    pub fn logins_fn(&self) -> bool {
-        self.logins.as_ref().is_some_and(JsValue::is_function)
-    }
-}
-
-/// The stats as a JavaScript object.
-pub(crate) fn stats_to_js(s: &crate::producer::Stats) -> JsValue {
-    json_to_js(&s.to_json())
-}
-
-/// Reads a JavaScript config object: JSON for the core to check, plus what stays JavaScript.
-pub fn config_from_js(config: &JsValue) -> Result<(Config, JsCredentials), Error> {
-    if !config.is_object() {
-        return Err(Error::config(
-            "config",
-            "must be an object such as { streamName, region, credentials }",
-        ));
-    }
-    let credentials = get(config, "credentials");
-    let provider = get(&credentials, "provider")
-        .dyn_into::<js_sys::Function>()
-        .ok();
-    let logins = Some(get(&credentials, "logins")).filter(|l| !l.is_undefined() && !l.is_null());
-    let mut functions = Vec::new();
-    if provider.is_some() {
-        functions.push("provider");
-    }
-    if logins.as_ref().is_some_and(JsValue::is_function) {
-        functions.push("logins");
-    }
-    let text = js_sys::JSON::stringify(config)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| {
-            Error::config(
-                "config",
-                "cannot be read as JSON (does it hold a BigInt or a cycle?)",
-            )
-        })?;
-    let value: Value = serde_json::from_str(&text).map_err(|_| {
-        // JSON.stringify wrote it: only nesting past serde_json's 128 levels fails here.
-        Error::config("config", "is nested too deeply to read (over 128 levels)")
-    })?;
-    let parsed = Config::from_js_json(&value, &functions)?;
-    Ok((parsed, JsCredentials { provider, logins }))
-}
-
-/// Reads the records argument: an array of `{data, partitionKey, explicitHashKey?}`.
-pub(crate) fn records_from_js(records: &JsValue) -> Result<Vec<OwnedRecord>, Error> {
-    let invalid = |index: usize, message: &str| Error::InvalidRecord {
-        index,
-        message: message.to_string(),
-    };
-    let array = records
-        .dyn_ref::<js_sys::Array>()
-        .ok_or_else(|| invalid(0, "records must be an array"))?;
-    let mut out = Vec::with_capacity(array.length() as usize);
-    for (i, r) in array.iter().enumerate() {
-        let data = get(&r, "data");
-        let bytes = if let Some(s) = data.as_string() {
-            s.into_bytes()
-        } else if let Some(a) = data.dyn_ref::<js_sys::Uint8Array>() {
-            a.to_vec()
-        } else if let Some(b) = data.dyn_ref::<js_sys::ArrayBuffer>() {
-            js_sys::Uint8Array::new(b).to_vec()
-        } else {
-            return Err(invalid(
-                i,
-                "data must be a string, Uint8Array or ArrayBuffer",
-            ));
-        };
-        let key = get(&r, "partitionKey")
-            .as_string()
-            .ok_or_else(|| invalid(i, "partitionKey must be a string"))?;
-        let hash = get(&r, "explicitHashKey");
-        let hash = if hash.is_undefined() || hash.is_null() {
-            None
-        } else {
-            Some(
-                hash.as_string()
-                    .ok_or_else(|| invalid(i, "explicitHashKey must be a decimal string"))?,
-            )
-        };
-        out.push(OwnedRecord {
-            data: bytes,
-            partition_key: key,
-            explicit_hash_key: hash,
-        });
-    }
-    Ok(out)
-}
-
-pub(crate) fn output_to_js(out: &PutRecordsOutput) -> JsValue {
-    json_to_js(&out.to_json())
+/// `JSON.stringify(v)`; `None` when it throws (a BigInt, a cycle) or gives nothing
+/// (`undefined`, a function).
+pub(crate) fn stringify(v: &JsValue) -> Option<String> {
+    js_sys::JSON::stringify(v).ok()?.as_string()
 }
 
 /// A JSON text the core wrote, as a JavaScript value.
 pub(crate) fn json_to_js(text: &str) -> JsValue {
     js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
+}
+
+/// What of `credentials` stays JavaScript: the provider and logins functions, and the
+/// logins object's JSON, read once at start (its tokens never go into the checked
+/// [`Config`]).
+#[derive(Default)]
+pub struct JsCredentials {
+    pub provider: Option<js_sys::Function>,
+    pub logins: Option<js_sys::Function>,
+    pub logins_json: Option<String>,
+}
+
+/// Reads a config object: its JSON for the core to check, and what stays JavaScript.
+pub fn config_from_js(config: &JsValue) -> Result<(Config, JsCredentials), Error> {
+    let credentials = get(config, "credentials");
+    let logins = get(&credentials, "logins");
+    let js = JsCredentials {
+        provider: function(&credentials, "provider"),
+        logins_json: stringify(&logins).filter(|l| l != "null"),
+        logins: logins.dyn_into().ok(),
+    };
+    let mut functions = Vec::new();
+    if js.provider.is_some() {
+        functions.push("provider");
+    }
+    if js.logins.is_some() {
+        functions.push("logins");
+    }
+    let config = Config::from_js_text(stringify(config).as_deref(), &functions)?;
+    Ok((config, js))
 }

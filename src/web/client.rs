@@ -17,7 +17,7 @@ use crate::time::{parse_http_date, Clock};
 use aws_credential_types::Credentials;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 struct Inner {
@@ -43,7 +43,7 @@ impl Client {
             config,
             JsCredentials {
                 provider,
-                logins: None,
+                ..Default::default()
             },
         )
     }
@@ -62,12 +62,11 @@ impl Client {
                 .find(|(key, _)| key == k)
                 .map(|(_, v)| v)
         });
-        let logins_json = js.logins_json();
         let flow = CredentialFlow::new(
             &config.credentials,
             config.request_timeout_ms,
-            logins_json.as_deref(),
-            js.logins_fn(),
+            js.logins_json.as_deref(),
+            js.logins.is_some(),
             identity,
             js_sys::Math::random().to_bits(),
         )?;
@@ -218,7 +217,7 @@ async fn drive(inner: &Inner) {
                 FlowEvent::CallProvider { id } | FlowEvent::CallLogins { id } => {
                     let f = match e {
                         FlowEvent::CallProvider { .. } => inner.js.provider.clone(),
-                        _ => inner.js.logins.clone().and_then(|l| l.dyn_into().ok()),
+                        _ => inner.js.logins.clone(),
                     };
                     let answer = match f {
                         Some(f) => call_page_function(&f).await,

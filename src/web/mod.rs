@@ -65,18 +65,9 @@ pub(crate) fn random_bytes<const N: usize>() -> Option<[u8; N]> {
 /// Calls a page function (`credentials.provider`, `credentials.logins`) and awaits what it
 /// returns: JSON of the value, or the message of what it threw or rejected with.
 pub(crate) async fn call_page_function(f: &js_sys::Function) -> Result<String, String> {
-    let message = |e: JsValue| {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .or_else(|| e.as_string())
-            .unwrap_or_else(|| "no reason given".into())
-    };
-    let returned = f.call0(&JsValue::NULL).map_err(message)?;
-    let value = JsFuture::from(js_sys::Promise::resolve(&returned))
+    let text = |v: JsValue| v.as_string().unwrap_or_default();
+    JsFuture::from(transport::call(f))
         .await
-        .map_err(message)?;
-    Ok(js_sys::JSON::stringify(&value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_else(|| "null".into()))
+        .map(text)
+        .map_err(text)
 }

@@ -2,7 +2,7 @@
 //! keepalive when asked, the answer read whole. Never retries: what to do next is the core's
 //! decision. One import instead of a dozen web-sys bindings keeps the glue small.
 
-use crate::io::{Answer, Response, Transmit, Transport};
+use crate::io::{answer_from_wire, Answer, Transmit};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -12,14 +12,20 @@ use wasm_bindgen_futures::JsFuture;
 // is not aborted at its timeout: the answer is given up on, the request left to the
 // browser. Resolves to the status, the headers the core reads and the body, one per line
 // (see `io::Response::from_wire`); rejects with 0 on timeout, else the failure's text.
+// `call`: a page function called and awaited, to JSON of its value, or rejected with the
+// text of what it threw or rejected with.
 // (Comments stay out of the JS text: it ships as it is written.)
 #[wasm_bindgen(inline_js = r#"
+const reason = (e) => String((e && e.message) || e || 'no reason given');
+export function call(f) {
+  return new Promise((resolve) => resolve(f())).then((v) => JSON.stringify(v) ?? 'null').catch((e) => Promise.reject(reason(e)));
+}
 export function send(url, method, headers, body, keepalive, cookies, timeoutMs) {
   const h = new Headers();
   const lines = headers.split('\n');
   try {
     for (let i = 1; i < lines.length; i += 2) h.append(lines[i - 1], lines[i]);
-  } catch (e) { return Promise.reject(String((e && e.message) || e)); }
+  } catch (e) { return Promise.reject(reason(e)); }
   const init = { method, headers: h, mode: 'cors', credentials: cookies ? 'same-origin' : 'omit' };
   if (method !== 'GET') init.body = body;
   let abort = null;
@@ -35,12 +41,13 @@ export function send(url, method, headers, body, keepalive, cookies, timeoutMs) 
       resolve(`${r.status}\n${get('date')}\n${get('x-amzn-errortype')}\n${get('retry-after')}\n${text}`);
     }).catch((e) => {
       clearTimeout(timer);
-      reject(late ? 0 : String((e && e.message) || e));
+      reject(late ? 0 : reason(e));
     });
   });
 }
 "#)]
 extern "C" {
+    pub(crate) fn call(f: &js_sys::Function) -> js_sys::Promise;
     #[wasm_bindgen(js_name = send)]
     fn js_send(
         url: &str,
@@ -58,19 +65,8 @@ extern "C" {
 /// it before this returns its future.
 pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
     let req = &t.request;
-    let mut headers = String::new();
-    for (name, value) in &req.headers {
-        for part in [name.as_str(), "\n", value.as_str(), "\n"] {
-            headers.push_str(part);
-        }
-    }
-    // A line break in a header (a token with a trailing newline) would shift the lines: no
-    // browser sends such a header anyway.
-    let broken = req
-        .headers
-        .iter()
-        .any(|(n, v)| n.contains(['\n', '\r']) || v.contains(['\n', '\r']));
-    let promise = (!broken).then(|| {
+    let promise = req.wire_headers().map(|headers| {
+        let timeout = t.timeout_ms;
         js_send(
             &req.url,
             req.method,
@@ -78,22 +74,11 @@ pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
             &req.body,
             t.keepalive,
             t.cookies,
-            t.timeout_ms,
+            timeout,
         )
     });
     async move {
-        let Some(promise) = promise else {
-            return Err(Transport::Network(
-                "a header value holds a line break: check the credentials (access key, session token)".into(),
-            ));
-        };
-        match JsFuture::from(promise).await {
-            Ok(v) => Response::from_wire(&v.as_string().unwrap_or_default())
-                .ok_or_else(|| Transport::Network("an unreadable answer".into())),
-            Err(e) => Err(match e.as_string() {
-                Some(message) => Transport::Network(message),
-                None => Transport::Timeout,
-            }),
-        }
+        let answer = JsFuture::from(promise?).await;
+        answer_from_wire(answer.map(|v| v.as_string()).map_err(|e| e.as_string()))
     }
 }

@@ -954,7 +954,8 @@ impl Client {
                 Event::Store { .. }
                 | Event::Remove { .. }
                 | Event::Stats
-                | Event::Direct { .. } => {}
+                | Event::Settle { .. }
+                | Event::Closed => {}
             }
         }
         self.wake_at = if ctx.frozen {
