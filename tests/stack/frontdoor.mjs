@@ -187,7 +187,9 @@ export class FrontDoor {
         return;
       }
       if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
-      const drop = f.dropConnectionRate && Math.random() < f.dropConnectionRate ? (Math.random() < 0.5 ? 'before' : 'after') : null;
+      // Dropped connections alternate before and after the store, so a run with two drops
+      // has one of each (a coin per drop left a run of 126 requests with none before, 2%).
+      const drop = f.dropConnectionRate && Math.random() < f.dropConnectionRate ? ((this.drops = (this.drops || 0) + 1) % 2 ? 'before' : 'after') : null;
       if (drop === 'before') {
         this.fault('dropBeforeStore');
         req.socket.destroy();
