@@ -90,6 +90,21 @@ pub struct PageContext {
     pub viewport_height: u32,
 }
 
+impl PageContext {
+    /// The page as the shell reads it: path, viewport width and height, one per line.
+    pub fn from_wire(text: &str) -> PageContext {
+        let mut lines = text.splitn(3, '\n');
+        let path = lines.next().unwrap_or_default().to_string();
+        // Integers (innerWidth is a long): no float parsing in the module.
+        let mut dim = || lines.next().and_then(|d| d.parse().ok()).unwrap_or(0);
+        PageContext {
+            path,
+            viewport_width: dim(),
+            viewport_height: dim(),
+        }
+    }
+}
+
 /// The envelope every record carries, so any consumer can order records, detect loss
 /// (gaps in `seq`) and duplicates (a repeated `sid` + `seq`).
 #[derive(Debug, Clone, Copy)]
@@ -407,6 +422,22 @@ mod tests {
         assert_eq!(
             (s.button, s.buttons, s.pointer_type, s.wheel),
             (-1, 0, None, None)
+        );
+    }
+
+    #[test]
+    fn the_page_reads_from_its_wire_form() {
+        let p = PageContext::from_wire("/a/b\n1280\n720");
+        assert_eq!(
+            (p.path.as_str(), p.viewport_width, p.viewport_height),
+            ("/a/b", 1280, 720)
+        );
+        assert_eq!(
+            PageContext::from_wire("/x\nwide"),
+            PageContext {
+                path: "/x".into(),
+                ..Default::default()
+            }
         );
     }
 }

@@ -4,13 +4,13 @@
 //! hands back what happened.
 //!
 //! ```text
-//!  inputs                                        outputs
-//!  handle_mouse, record_app, flush, close  ─┐ ┌─ poll_transmit(now) → Transmit {id, request, keepalive}
-//!  handle_timeout(now)                      ├─┤  poll_event()       → Event (call a function, storage, drop, error, stats)
-//!  handle_response(id, answer, now)         │ │  poll_timeout()     → when to call handle_timeout
-//!  handle_js(id, answer, now)               │ └─ stats(), is_flushed(upto)
-//!  handle_hidden / handle_shown (now)       │
-//!  handle_store_failed(key, now)           ─┘
+//!  inputs                                           outputs
+//!  handle_page_event (a mouse event, hidden, shown) ─┐ ┌─ poll_transmit(now) → Transmit {id, request, keepalive}
+//!  record_js, put_records_json, flush, close        ├─┤  poll_event()       → Event (call a function, storage, drop,
+//!  handle_timeout(now)                              │ │                       error, stats, settle a promise, closed)
+//!  handle_response(id, answer, now)                 │ │  poll_timeout()     → when to call handle_timeout
+//!  handle_js(id, answer, now)                       │ └─ stats()
+//!  handle_store_failed(key, now)                   ─┘
 //! ```
 //!
 //! Calling order for a shell: after every input, call `handle_timeout(now)`, then send every

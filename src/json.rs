@@ -4,6 +4,19 @@
 
 use crate::request::push_json_str;
 
+/// `[[name, value], ...]` as the shell writes `localStorage` entries and a script tag's
+/// attributes; anything else in it (or text that is not JSON) is left out.
+pub fn string_pairs(text: Option<&str>) -> Vec<(String, String)> {
+    let value: serde_json::Value = text
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    let pairs = value.as_array().map(Vec::as_slice).unwrap_or_default();
+    pairs
+        .iter()
+        .filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string())))
+        .collect()
+}
+
 /// Builds one JSON object, nested objects allowed.
 pub struct Writer {
     out: String,
@@ -70,6 +83,16 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pairs_read_back_and_anything_else_is_left_out() {
+        let text = r#"[["a","1"],["b",2],"c",["d"],[],["e","5","x"]]"#;
+        let pairs = super::string_pairs(Some(text));
+        assert_eq!(pairs, [("a".into(), "1".into()), ("e".into(), "5".into())]);
+        for bad in [None, Some("{"), Some("{}"), Some("null")] {
+            assert!(super::string_pairs(bad).is_empty());
+        }
+    }
+
     use super::*;
 
     #[test]

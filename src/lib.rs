@@ -7,9 +7,10 @@
 //! else is a sans-IO core, plain Rust with the time passed in, tested natively.
 //!
 //! ```text
-//!  config (JSON) ─► config ─► request ─► signing ─► web::transport (fetch) ─► Kinesis
-//!                                 ▲                                             │
-//!  web::credentials ─► credentials (parse, check, cache)   response ◄───────────┘
+//!  web (the page) ─► endpoint ─┬─ producer, capture, aggregation ─┐
+//!                              ├─ credential_flow, credentials    ├─► request, signing ─► web (fetch) ─► Kinesis
+//!                              └─ time, persist, limiter          │
+//!                                 response ◄──────────────────────┴──────────────────────────────────────┘
 //! ```
 #![forbid(unsafe_code)]
 

@@ -16,6 +16,9 @@ use crate::request::{is_hash_key, push_json_str, MAX_PARTITION_KEY_CHARS};
 use crate::time::EpochMillis;
 use serde_json::Value;
 
+/// What every key this crate keeps in `localStorage` starts with.
+pub const PREFIX: &str = "kinesis-browser-producer:";
+
 /// The prefix of this stream's entries; a session's key is the prefix and its session id.
 pub fn prefix(stream: &str, endpoint: &str) -> String {
     format!("kinesis-browser-producer:v2:{stream}@{endpoint}:")

@@ -3,8 +3,8 @@
 //! read. The producer does not use this: its [`crate::endpoint::Endpoint`] owns all of it.
 
 use super::api::JsCredentials;
-use super::transport::fetch;
-use super::{call_page_function, now, storage, stored_entries};
+use super::fetch;
+use super::{call_page_function, now, store, stored_entries};
 use crate::config::{Config, CredentialsSource};
 use crate::credential_flow::{CredentialFlow, FlowEvent};
 use crate::credentials::identity_storage_key;
@@ -227,13 +227,13 @@ async fn drive(inner: &Inner) {
                     inner.flow.borrow_mut().handle_js(id, answer, now(), &clock);
                 }
                 FlowEvent::StoreIdentity(id) => {
-                    if let (Some(s), Some(k)) = (storage(), &inner.identity_key) {
-                        let _ = s.set_item(k, &id);
+                    if let Some(k) = &inner.identity_key {
+                        store(k, Some(&id));
                     }
                 }
                 FlowEvent::ForgetIdentity => {
-                    if let (Some(s), Some(k)) = (storage(), &inner.identity_key) {
-                        let _ = s.remove_item(k);
+                    if let Some(k) = &inner.identity_key {
+                        store(k, None);
                     }
                 }
                 FlowEvent::Failed(e) => *inner.last_error.borrow_mut() = Some(e),

@@ -1,6 +1,8 @@
 //! The browser shell: the only code that touches the browser (fetch, timers, the clocks,
 //! storage, listeners, JavaScript values). It feeds inputs and the time into the core's
-//! [`crate::endpoint::Endpoint`] and carries out what it asks. Small on purpose.
+//! [`crate::endpoint::Endpoint`] and carries out what it asks. Small on purpose: the page
+//! is reached through the small JS functions below, one import each (web-sys would bring a
+//! binding per method into the glue), in one snippet file.
 
 pub mod api;
 #[cfg(feature = "demo")]
@@ -9,12 +11,146 @@ mod config_types;
 #[cfg(feature = "demo")]
 pub mod consumer;
 pub mod producer;
-pub mod transport;
 
-use crate::io::Now;
+use crate::io::{answer_from_wire, Answer, Now, Transmit};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+
+// `random`: bytes from crypto.getRandomValues. `page`: the path and viewport, one per line.
+// `entries`: this crate's localStorage entries, `attributes`: an element's, as JSON pairs.
+// `store`: a storage write (a removal without a value) that says whether it took.
+// `listen`: the page's lifecycle (14 hidden: visibilitychange to hidden, pagehide; 15
+// shown), and the mouse events `kinds` (comma-separated, passive) on the element `selector`
+// picks or the document, each packed as `MouseSample::from_wire` reads it; returns
+// unlisten(all) (without all, only the mouse listeners go), throws when no element matches.
+// Firefox can dispatch visibilitychange inside the pagehide handler (while localStorage is
+// written): a nested event runs after the running one returns instead of re-entering the
+// module (a handler the browser terminated never returns: its mark goes stale after a
+// second). `records`: putRecords' argument as JSON, bytes as {base64}.
+// `call`: a page function called and awaited, to JSON of its value, or rejected with the
+// text of what it threw or rejected with.
+// `send`: fetch(url, init), what the page-close measurements used
+// (tests/bench/page-close.mjs); `headers` is name and value, one per line. A keepalive
+// request carries no AbortSignal (Firefox may cancel a closing page's fetch that does) and
+// is not aborted at its timeout: the answer is given up on, the request left to the
+// browser. Resolves to the status, the headers the core reads and the body, one per line
+// (see `io::Response::from_wire`); rejects with 0 on timeout, else the failure's text.
+// (Comments stay out of the JS text: it ships as it is written.)
+#[wasm_bindgen(inline_js = r#"
+export function random(n) { return crypto.getRandomValues(new Uint8Array(n)); }
+export function page() { return `${location.pathname}\n${innerWidth}\n${innerHeight}`; }
+export function entries(prefix) {
+  const out = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k.startsWith(prefix)) out.push([k, localStorage.getItem(k)]);
+  }
+  return JSON.stringify(out);
+}
+export function store(key, value) {
+  try {
+    if (value === undefined) localStorage.removeItem(key); else localStorage.setItem(key, value);
+    return true;
+  } catch (e) { return false; }
+}
+export function attributes(el) { return JSON.stringify(Array.from(el.attributes, (a) => [a.name, a.value])); }
+const POINTER = { mouse: 1, pen: 2, touch: 3 };
+const OPTIONS = { passive: true };
+export function listen(selector, kinds, handler) {
+  const types = kinds.split(',').filter(Boolean);
+  const target = !types.length ? null : selector ? document.querySelector(selector) : document;
+  if (types.length && !target) throw `no element matches "${selector}"`;
+  const subs = [];
+  const on = (t, type, f) => {
+    t.addEventListener(type, f, OPTIONS);
+    subs.push(() => t.removeEventListener(type, f, OPTIONS));
+  };
+  let busy = 0, next = 0;
+  const run = (code) => {
+    if (busy && performance.now() - busy < 1000) return void (next = code);
+    busy = performance.now() || 1;
+    try {
+      for (; code; code = next, next = 0) handler(code, 0, 0, 0, 0, 0, 0, 0);
+    } finally { busy = 0; }
+  };
+  on(document, 'visibilitychange', () => run(document.visibilityState === 'hidden' ? 14 : 15));
+  on(window, 'pagehide', () => run(14));
+  on(window, 'pageshow', () => run(15));
+  types.forEach((type, k) => on(target, type, (e) => handler(
+    k | (POINTER[e.pointerType] || 0) << 4 | (e.deltaMode || 0) << 6 | (e.button + 1) << 8 | e.buttons << 12,
+    e.clientX, e.clientY, e.pageX, e.pageY, e.deltaX || 0, e.deltaY || 0, e.deltaZ || 0)));
+  return (all) => subs.splice(all ? 0 : 3).forEach((u) => u());
+}
+export function records(r) {
+  const bytes = (v) => {
+    const u = new Uint8Array(v.buffer || v, v.byteOffset || 0, v.byteLength);
+    let s = '';
+    for (let i = 0; i < u.length; i += 4096) s += String.fromCharCode.apply(null, u.subarray(i, i + 4096));
+    return { base64: btoa(s) };
+  };
+  return JSON.stringify(r, (k, v) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? bytes(v) : v));
+}
+const reason = (e) => String((e && e.message) || e || 'no reason given');
+export function call(f) {
+  return new Promise((resolve) => resolve(f())).then((v) => JSON.stringify(v) ?? 'null').catch((e) => Promise.reject(reason(e)));
+}
+export function send(url, method, headers, body, keepalive, cookies, timeoutMs) {
+  const h = new Headers();
+  const lines = headers.split('\n');
+  try {
+    for (let i = 1; i < lines.length; i += 2) h.append(lines[i - 1], lines[i]);
+  } catch (e) { return Promise.reject(reason(e)); }
+  const init = { method, headers: h, mode: 'cors', credentials: cookies ? 'same-origin' : 'omit' };
+  if (method !== 'GET') init.body = body;
+  let abort = null;
+  if (keepalive) init.keepalive = true;
+  else { const c = new AbortController(); init.signal = c.signal; abort = () => c.abort(); }
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => { late = true; if (abort) abort(); reject(0); }, timeoutMs);
+    fetch(url, init).then(async (r) => {
+      const text = await r.text();
+      const get = (n) => r.headers.get(n) || '';
+      clearTimeout(timer);
+      resolve(`${r.status}\n${get('date')}\n${get('x-amzn-errortype')}\n${get('retry-after')}\n${text}`);
+    }).catch((e) => {
+      clearTimeout(timer);
+      reject(late ? 0 : reason(e));
+    });
+  });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn random(n: u32) -> Result<Vec<u8>, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn page() -> Result<String, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn entries(prefix: &str) -> Result<String, JsValue>;
+    /// `localStorage.setItem(key, value)`, or `removeItem(key)` without a value; false
+    /// when it threw (over quota, storage blocked).
+    pub(crate) fn store(key: &str, value: Option<&str>) -> bool;
+    #[wasm_bindgen(catch)]
+    fn attributes(el: &JsValue) -> Result<String, JsValue>;
+    #[wasm_bindgen(catch)]
+    pub(crate) fn listen(
+        selector: Option<String>,
+        kinds: &str,
+        handler: &producer::Handler,
+    ) -> Result<js_sys::Function, JsValue>;
+    #[wasm_bindgen(catch, js_name = records)]
+    pub(crate) fn records_json(r: &JsValue) -> Result<Option<String>, JsValue>;
+    fn call(f: &js_sys::Function) -> js_sys::Promise;
+    fn send(
+        url: &str,
+        method: &str,
+        headers: &str,
+        body: &str,
+        keepalive: bool,
+        cookies: bool,
+        timeout_ms: u32,
+    ) -> js_sys::Promise;
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -35,39 +171,52 @@ pub fn now() -> Now {
     }
 }
 
-pub(crate) fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
 /// Every `localStorage` entry whose key starts with this crate's prefix.
 pub(crate) fn stored_entries() -> Vec<(String, String)> {
-    let Some(s) = storage() else {
-        return Vec::new();
-    };
-    (0..s.length().unwrap_or(0))
-        .filter_map(|i| s.key(i).ok().flatten())
-        .filter(|k| k.starts_with("kinesis-browser-producer:"))
-        .filter_map(|k| s.get_item(&k).ok().flatten().map(|v| (k, v)))
-        .collect()
+    crate::json::string_pairs(entries(crate::persist::PREFIX).ok().as_deref())
+}
+
+/// The page's path and viewport.
+pub(crate) fn page_context() -> crate::capture::PageContext {
+    crate::capture::PageContext::from_wire(&page().unwrap_or_default())
+}
+
+/// An element's attributes, (name, value) each.
+pub(crate) fn attribute_pairs(el: &JsValue) -> Vec<(String, String)> {
+    crate::json::string_pairs(attributes(el).ok().as_deref())
 }
 
 /// Random bytes from `crypto.getRandomValues`; `None` without it (no secure source).
 pub(crate) fn random_bytes<const N: usize>() -> Option<[u8; N]> {
-    let mut bytes = [0u8; N];
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .ok()?
-        .dyn_into::<web_sys::Crypto>()
-        .ok()?;
-    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
-    Some(bytes)
+    random(N as u32).ok()?.try_into().ok()
 }
 
 /// Calls a page function (`credentials.provider`, `credentials.logins`) and awaits what it
 /// returns: JSON of the value, or the message of what it threw or rejected with.
 pub(crate) async fn call_page_function(f: &js_sys::Function) -> Result<String, String> {
     let text = |v: JsValue| v.as_string().unwrap_or_default();
-    JsFuture::from(transport::call(f))
-        .await
-        .map(text)
-        .map_err(text)
+    JsFuture::from(call(f)).await.map(text).map_err(text)
+}
+
+/// Sends a transmit and reads the whole answer (reading the body also releases a keepalive
+/// request's share of the page's budget). Starts synchronously: a page going away has sent
+/// it before this returns its future.
+pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
+    let req = &t.request;
+    let promise = req.wire_headers().map(|headers| {
+        let timeout = t.timeout_ms;
+        send(
+            &req.url,
+            req.method,
+            &headers,
+            &req.body,
+            t.keepalive,
+            t.cookies,
+            timeout,
+        )
+    });
+    async move {
+        let answer = JsFuture::from(promise?).await;
+        answer_from_wire(answer.map(|v| v.as_string()).map_err(|e| e.as_string()))
+    }
 }

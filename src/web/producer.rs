@@ -4,9 +4,10 @@
 //! Nothing here decides.
 
 use super::api::{config_from_js, function, json_to_js, stringify, to_js_error, JsCredentials};
-use super::transport::fetch;
-use super::{call_page_function, now, random_bytes, storage, stored_entries};
-use crate::capture::PageContext;
+use super::{
+    attribute_pairs, call_page_function, fetch, listen, now, page_context, random_bytes,
+    records_json, store, stored_entries,
+};
 use crate::config::Config;
 use crate::endpoint::{Endpoint, Event, Init};
 use crate::error::Error;
@@ -17,65 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 /// An event of the page as the JS helper hands it over: see [`Endpoint::handle_page_event`].
-type Handler = Closure<dyn FnMut(u32, f64, f64, f64, f64, f64, f64, f64)>;
-
-// `listen`: the page's lifecycle (14 hidden: visibilitychange to hidden, pagehide; 15
-// shown), and the mouse events `kinds` (comma-separated, passive) on the element `selector`
-// picks or the document, each packed as `MouseSample::from_wire` reads it. Returns
-// unlisten(all) (without all, only the mouse listeners go), or null when no element
-// matches. Firefox can dispatch visibilitychange inside the pagehide handler (while
-// localStorage is written): a nested event runs after the running one returns instead of
-// re-entering the module (a handler the browser terminated never returns: its mark goes
-// stale after a second). `records`: putRecords' argument as JSON, bytes as {base64}.
-// (Comments stay out of the JS text: it ships as it is written.)
-#[wasm_bindgen(inline_js = r#"
-const POINTER = { mouse: 1, pen: 2, touch: 3 };
-const OPTIONS = { passive: true };
-export function listen(selector, kinds, handler) {
-  const types = kinds.split(',').filter(Boolean);
-  const target = !types.length ? null : selector ? document.querySelector(selector) : document;
-  if (types.length && !target) return null;
-  const subs = [];
-  const on = (t, type, f) => {
-    t.addEventListener(type, f, OPTIONS);
-    subs.push(() => t.removeEventListener(type, f, OPTIONS));
-  };
-  let busy = 0, next = 0;
-  const run = (code) => {
-    if (busy && performance.now() - busy < 1000) return void (next = code);
-    busy = performance.now() || 1;
-    try {
-      for (; code; code = next, next = 0) handler(code, 0, 0, 0, 0, 0, 0, 0);
-    } finally { busy = 0; }
-  };
-  on(document, 'visibilitychange', () => run(document.visibilityState === 'hidden' ? 14 : 15));
-  on(window, 'pagehide', () => run(14));
-  on(window, 'pageshow', () => run(15));
-  types.forEach((type, k) => on(target, type, (e) => handler(
-    k | (POINTER[e.pointerType] || 0) << 4 | (e.deltaMode || 0) << 6 | (e.button + 1) << 8 | e.buttons << 12,
-    e.clientX, e.clientY, e.pageX, e.pageY, e.deltaX || 0, e.deltaY || 0, e.deltaZ || 0)));
-  return (all) => subs.splice(all ? 0 : 3).forEach((u) => u());
-}
-export function records(r) {
-  const bytes = (v) => {
-    const u = new Uint8Array(v.buffer || v, v.byteOffset || 0, v.byteLength);
-    let s = '';
-    for (let i = 0; i < u.length; i += 4096) s += String.fromCharCode.apply(null, u.subarray(i, i + 4096));
-    return { base64: btoa(s) };
-  };
-  return JSON.stringify(r, (k, v) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? bytes(v) : v));
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(catch)]
-    fn listen(
-        selector: Option<String>,
-        kinds: &str,
-        handler: &Handler,
-    ) -> Result<Option<js_sys::Function>, JsValue>;
-    #[wasm_bindgen(catch, js_name = records)]
-    fn records_json(r: &JsValue) -> Result<Option<String>, JsValue>;
-}
+pub(crate) type Handler = Closure<dyn FnMut(u32, f64, f64, f64, f64, f64, f64, f64)>;
 
 struct Shared {
     ep: RefCell<Endpoint>,
@@ -96,18 +39,6 @@ thread_local! {
     /// reference (`Producer.start(cfg)` as a bare statement, an unmounted component) must not
     /// have the garbage collector free it, and its buffer, under it.
     static LIVE: RefCell<Vec<Rc<Shared>>> = const { RefCell::new(Vec::new()) };
-}
-
-fn page_context() -> PageContext {
-    let Some(w) = web_sys::window() else {
-        return PageContext::default();
-    };
-    let dim = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
-    PageContext {
-        path: w.location().pathname().unwrap_or_default(),
-        viewport_width: dim(w.inner_width()),
-        viewport_height: dim(w.inner_height()),
-    }
 }
 
 /// Calls `f` with `arg`: a throwing callback must not stop the producer.
@@ -185,11 +116,11 @@ impl Shared {
                 });
             }
             Event::Store { key, value } => {
-                if storage().is_none_or(|s| s.set_item(&key, &value).is_err()) {
+                if !store(&key, Some(&value)) {
                     self.ep(|ep| ep.handle_store_failed(&key, now()));
                 }
             }
-            Event::Remove { key } => drop(storage().map(|s| s.remove_item(&key))),
+            Event::Remove { key } => drop(store(&key, None)),
             Event::Stats if self.callbacks[0].is_some() => {
                 let stats = self.ep(|ep| ep.stats().to_json());
                 call(&self.callbacks[0], &json_to_js(&stats));
@@ -291,19 +222,13 @@ impl Producer {
                 me.drive();
             }
         });
-        let unlisten = match listen(selector.clone(), &kinds, &handler) {
-            Ok(Some(unlisten)) => unlisten,
-            failed => {
-                let message = match (failed.is_ok(), selector) {
-                    (true, Some(s)) => format!("no element matches \"{s}\""),
-                    _ => {
-                        "cannot listen for events on it (not a valid CSS selector, or no document)"
-                            .into()
-                    }
-                };
-                return Err(Error::config("target", message));
-            }
-        };
+        let unlisten = listen(selector, &kinds, &handler).map_err(|e| {
+            let message = e.as_string();
+            let message = message.as_deref().unwrap_or(
+                "cannot listen for events on it (not a valid CSS selector, or no document)",
+            );
+            Error::config("target", message)
+        })?;
         *shared.listener.borrow_mut() = Some((handler, unlisten));
         LIVE.with(|l| l.borrow_mut().push(shared.clone()));
         // Credentials are asked for at once; restored records go out first.
@@ -328,13 +253,10 @@ impl Producer {
     /// Starts a producer from a script tag's `data-*` attributes (the embed); throws an
     /// `Error` naming the bad attribute.
     #[wasm_bindgen(js_name = fromScriptTag)]
-    pub fn from_script_tag(element: &web_sys::Element) -> Result<Producer, JsValue> {
-        let attrs = element.attributes();
-        let pairs: Vec<(String, String)> = (0..attrs.length())
-            .filter_map(|i| attrs.item(i))
-            .map(|a| (a.name(), a.value()))
-            .collect();
-        crate::config::from_attributes(&pairs)
+    pub fn from_script_tag(
+        #[wasm_bindgen(unchecked_param_type = "Element")] element: JsValue,
+    ) -> Result<Producer, JsValue> {
+        crate::config::from_attributes(&attribute_pairs(&element))
             .and_then(|c| Producer::from_config(c, JsCredentials::default(), Default::default()))
             .map_err(|e| to_js_error(&e))
     }

@@ -4,7 +4,7 @@
 
 use kinesis_browser_producer::io::Transmit;
 use kinesis_browser_producer::request::HttpRequest;
-use kinesis_browser_producer::web::transport::fetch;
+use kinesis_browser_producer::web::fetch;
 use serde_json::Value;
 use wasm_bindgen::JsValue;
 
