@@ -409,6 +409,13 @@ pub struct Producer {
     /// After a 413 (request too large): at most this many Kinesis records per request,
     /// halved on each 413, lifted on a success.
     split_cap: Option<usize>,
+    /// After a throttled answer, the payload bytes the next request may carry: twice what
+    /// the stream took from the last one, at least one full aggregate; doubled by each
+    /// answer taken whole, lifted at the batch limit or when no backlog is left (TCP's
+    /// congestion window, in bytes).
+    /// Without it a producer whose backlog the stream throttles sends all of it again and
+    /// again: 10,000 pages on 8 shards at 2× overload sent 29.6 bytes for each byte stored.
+    window: Option<usize>,
     closed: bool,
     stats: Stats,
     drops: Vec<DropReport>,
@@ -436,6 +443,7 @@ impl Producer {
             limiter: Default::default(),
             failures: 0,
             split_cap: None,
+            window: None,
             closed: false,
             stats: Stats::default(),
             drops: Vec::new(),
@@ -853,7 +861,9 @@ impl Producer {
         let max_records = self.split_cap.map_or(self.settings.max_batch_records, |c| {
             c.min(self.settings.max_batch_records)
         });
-        let (records, kinesis) = self.take_batch(max_records, self.settings.max_batch_bytes);
+        let max_bytes = self.settings.max_batch_bytes;
+        let max_bytes = self.window.map_or(max_bytes, |w| w.min(max_bytes));
+        let (records, kinesis) = self.take_batch(max_records, max_bytes);
         self.stats.buffering_time_ms.add(now.saturating_sub(waited));
         Some(self.start(records, kinesis, now))
     }
@@ -1144,16 +1154,19 @@ impl Producer {
         let Batch {
             records, kinesis, ..
         } = batch;
+        let first_size = records.first().map_or(1, Buffered::size);
         let mut slots: Vec<Option<Buffered>> = records.into_iter().map(Some).collect();
         let mut take = |members: &[usize]| -> Vec<Buffered> {
             members.iter().filter_map(|&i| slots[i].take()).collect()
         };
+        let mut taken_bytes = 0;
         match result {
             Ok(out) => {
                 for (k, outcome) in kinesis.iter().zip(out.records) {
                     let members = take(&k.members);
                     match outcome {
                         RecordResult::Put { .. } => {
+                            taken_bytes += members.iter().map(Buffered::size).sum::<usize>();
                             self.stats.records_put += members.len() as u64;
                             self.stats.kinesis_records_put += 1;
                         }
@@ -1196,6 +1209,26 @@ impl Producer {
                 }
                 self.errors.push(e);
             }
+        }
+        if throttled {
+            // At least one record, and with aggregation one full aggregate: smaller requests
+            // would make the stream's 1,000 records/s bind instead of its bytes (measured:
+            // goodput 21% of the bytes on 2 shards at 2×).
+            let s = &self.settings;
+            let floor = if s.aggregation {
+                s.aggregation_max_bytes
+            } else {
+                0
+            };
+            self.window = Some(taken_bytes.saturating_mul(2).max(first_size).max(floor));
+        } else if accepted {
+            // Lifted at the batch limit, or once no backlog waits.
+            let limit = self.settings.max_batch_bytes;
+            let backlog = !self.buffer.is_empty();
+            self.window = self
+                .window
+                .map(|w| w.saturating_mul(2))
+                .filter(|&w| w < limit && backlog);
         }
         sort_by_key(&mut retry, |r| r.order);
         if retry.is_empty() {
@@ -1468,6 +1501,79 @@ mod tests {
         assert_eq!(p.stats().records_pending, 10);
         let ok = ok_all(&b);
         p.handle_result(b, ok, 301);
+        balanced(&p);
+    }
+
+    /// `n` Kinesis records of which the stream takes the first `taken`, throttling the rest.
+    fn taken_first(n: usize, taken: usize) -> Result<PutRecordsOutput, Error> {
+        Ok(PutRecordsOutput {
+            failed_record_count: n - taken,
+            records: (0..n)
+                .map(|i| match i < taken {
+                    true => RecordResult::Put {
+                        sequence_number: "1".into(),
+                        shard_id: "s".into(),
+                    },
+                    false => RecordResult::Failed {
+                        error_code: ServiceErrorCode::ProvisionedThroughputExceeded,
+                        error_message: "slow down".into(),
+                    },
+                })
+                .collect(),
+            encryption_type: None,
+        })
+    }
+
+    #[test]
+    fn a_throttled_backlog_is_not_sent_whole_again_and_the_window_grows_back() {
+        // 400 records of 100 bytes (data 97 + key 3): the stream takes 10 of the first 400.
+        let mut p = Producer::new(settings(), "sid".into(), 7);
+        let data = format!("\"{}\"", "x".repeat(95));
+        for _ in 0..400 {
+            p.record_app(&data, Some("key"), 0).unwrap();
+        }
+        let size = p.buffer.front().unwrap().size();
+        p.flush(0);
+        let mut t = 0;
+        let mut next = |p: &mut Producer| loop {
+            t += 100;
+            p.flush(t);
+            if let Some(b) = p.poll_batch(t) {
+                return (b, t);
+            }
+            assert!(t < 10_000_000, "no batch");
+        };
+        let (b, at) = next(&mut p);
+        assert_eq!(b.records.len(), 400, "no window before any throttling");
+        let taken: usize = b.records[..10].iter().map(Buffered::size).sum();
+        p.handle_result(b, taken_first(400, 10), at);
+        // Twice what was taken (about 20 records), not the 390 left.
+        let (b, at) = next(&mut p);
+        let bytes: usize = b.records.iter().map(Buffered::size).sum();
+        assert!(
+            bytes <= 2 * taken && bytes + size > 2 * taken,
+            "{bytes} for {taken}"
+        );
+        assert!((19..=20).contains(&b.records.len()));
+        let n = b.records.len();
+        p.handle_result(b, taken_first(n, 0), at);
+        // Nothing taken: one record (without aggregation, the floor is the record it sent).
+        let (b, at) = next(&mut p);
+        assert_eq!(b.records.len(), 1);
+        let ok = ok_all(&b);
+        p.handle_result(b, ok, at);
+        // Taken whole: the window doubles, and is lifted at the batch limit.
+        let mut sizes = Vec::new();
+        while p.has_buffered() {
+            let (b, at) = next(&mut p);
+            sizes.push(b.records.len());
+            let ok = ok_all(&b);
+            p.handle_result(b, ok, at);
+        }
+        assert_eq!(sizes[..4], [2, 4, 8, 16]);
+        assert_eq!(sizes.iter().sum::<usize>(), 400 - 10 - 1);
+        assert_eq!(p.stats().records_put, 400);
+        assert!(p.window.is_none(), "{:?}", p.window);
         balanced(&p);
     }
 
