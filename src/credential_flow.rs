@@ -43,6 +43,9 @@ pub enum FlowEvent {
     /// A failure to report: the first of a run of transient ones, or a permanent one
     /// (after which the flow stops until [`CredentialFlow::resume`]).
     Failed(Error),
+    /// A later failure of a run of transient ones: not reported again, but a request that
+    /// waits for credentials (`putRecords()`) is answered with it.
+    Retrying(Error),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -602,9 +605,10 @@ impl CredentialFlow {
         self.rng ^= self.rng << 17;
         let wait = ceiling / 2 + self.rng % (ceiling / 2 + 1);
         self.retry_at = now.mono + wait;
-        if self.failures == 1 {
-            self.events.push(FlowEvent::Failed(f.error));
-        }
+        self.events.push(match self.failures {
+            1 => FlowEvent::Failed(f.error),
+            _ => FlowEvent::Retrying(f.error),
+        });
     }
 }
 

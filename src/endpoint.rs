@@ -77,7 +77,8 @@ pub enum Event {
         id: u64,
         result: Result<String, Error>,
     },
-    /// `close()` completed (everything put or dropped, every promise settled): the shell
+    /// `close()` completed (everything put or dropped, every promise settled, `putRecords()`
+    /// ones included): the shell
     /// removes its last listeners and lets go of the producer. Said once.
     Closed,
 }
@@ -346,9 +347,14 @@ impl Endpoint {
             index: 0,
             message: message.into(),
         };
-        let options: serde_json::Value = options_json
-            .and_then(|o| serde_json::from_str(o).ok())
-            .unwrap_or_default();
+        let options: serde_json::Value = match options_json {
+            None => serde_json::Value::Null,
+            Some(o) => serde_json::from_str(o).map_err(|_| {
+                invalid(
+                    "the options cannot be read: partitionKey and explicitHashKey must be strings",
+                )
+            })?,
+        };
         let option = |name: &str| match &options[name] {
             serde_json::Value::Null => Ok(None),
             serde_json::Value::String(s) => Ok(Some(s.as_str())),
@@ -409,7 +415,7 @@ impl Endpoint {
                 i += 1;
             }
         }
-        if self.closing == Some(false) && self.waiters.is_empty() {
+        if self.closing == Some(false) && self.waiters.is_empty() && self.direct.is_empty() {
             self.closing = Some(true);
             self.events.push(Event::Closed);
         }
@@ -997,6 +1003,7 @@ impl Endpoint {
 
     fn drain_flow(&mut self) {
         while let Some(e) = self.flow.poll_event() {
+            let event_is_reported = matches!(e, FlowEvent::Failed(_));
             let event = match e {
                 FlowEvent::CallProvider { id } => Event::CallProvider { id },
                 FlowEvent::CallLogins { id } => Event::CallLogins { id },
@@ -1011,8 +1018,8 @@ impl Endpoint {
                     Some(key) => Event::Remove { key: key.clone() },
                     None => continue,
                 },
-                FlowEvent::Failed(e) => {
-                    // Direct requests waiting for credentials get the failure too.
+                FlowEvent::Failed(e) | FlowEvent::Retrying(e) => {
+                    // Direct requests waiting for credentials get the failure.
                     let waiting: Vec<u64> = self
                         .direct
                         .iter()
@@ -1022,7 +1029,10 @@ impl Endpoint {
                     for id in waiting {
                         self.finish_direct(id, Err(e.clone()));
                     }
-                    Event::Error(e)
+                    match event_is_reported {
+                        true => Event::Error(e),
+                        false => continue,
+                    }
                 }
             };
             self.events.push(event);

@@ -1329,6 +1329,8 @@ fn record_arguments_and_page_events_are_read_by_the_core() {
         "explicitHashKey must be a string"
     );
     assert!(invalid(sim.ep.record_js(None, None, now)).contains("not JSON-serialisable"));
+    // Options the page could not write (a BigInt key): an error, not the session's key.
+    assert!(invalid(sim.ep.record_js(Some("{}"), Some(""), now)).contains("options cannot be read"));
     let options = Some(r#"{"partitionKey":"user-7","explicitHashKey":null}"#);
     sim.ep.record_js(Some(r#"{"a":1}"#), options, now).unwrap();
     sim.ep.record_js(Some("[2]"), None, now).unwrap();
@@ -1388,4 +1390,33 @@ fn a_hidden_page_with_a_record_no_keepalive_body_can_take_does_not_spin_its_time
         "both go once the page is shown"
     );
     sim.balanced();
+}
+
+#[test]
+fn put_records_made_while_credentials_keep_failing_is_answered_and_close_waits_for_it() {
+    let mut sim = Sim::new(json!({}));
+    let fail = |sim: &mut Sim| {
+        let t = sim.pending[0].clone();
+        sim.answer(&t, Err(Transport::Network("refused".into())));
+    };
+    fail(&mut sim);
+    assert_eq!(sim.errors.len(), 1, "the first failure is reported");
+    // Called during the backoff: the next failure (not reported again) answers it.
+    let text = r#"[{"data":"x","partitionKey":"k"}]"#;
+    let id = sim.ep.put_records_json(Some(text), sim.now);
+    let close = sim.ep.close(sim.now);
+    sim.drive();
+    assert!(sim.settled.iter().all(|(i, _)| *i != id));
+    assert!(!sim.closed, "not closed while a putRecords() waits");
+    let retry = sim.ep.poll_timeout(sim.now).unwrap();
+    sim.advance(retry - sim.now.mono);
+    fail(&mut sim);
+    assert_eq!(sim.errors.len(), 1, "still reported once");
+    let answered: Vec<_> = sim.settled.iter().map(|(i, r)| (*i, r.is_ok())).collect();
+    assert_eq!(answered, [(close, true), (id, false)], "{:?}", sim.settled);
+    assert!(matches!(
+        &sim.settled[1].1,
+        Err(Error::Network { .. } | Error::Credentials { .. })
+    ));
+    assert!(sim.closed, "closed once nothing waits");
 }

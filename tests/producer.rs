@@ -220,6 +220,39 @@ async fn a_callback_may_call_the_producer_back() {
 }
 
 #[wasm_bindgen_test]
+fn record_options_are_read_as_properties_and_unreadable_ones_refused() {
+    let p = start(json!({}));
+    // A getter (a class instance's property) is read as a plain key would be.
+    let o: js_sys::Object =
+        js_sys::Object::create(&to_js(&json!({"partitionKey": "proto-key"})).unchecked_into());
+    assert!(p.record(to_js(&json!({"a": 1})), Some(o)).is_ok());
+    // A BigInt key cannot be a partition key: refused, not sent under the session's key.
+    let o = js_sys::Object::new();
+    js_sys::Reflect::set(
+        &o,
+        &"partitionKey".into(),
+        &js_sys::BigInt::from(7u32).into(),
+    )
+    .unwrap();
+    let err: js_sys::Error = p
+        .record(to_js(&json!({"a": 2})), Some(o))
+        .unwrap_err()
+        .unchecked_into();
+    assert_eq!(String::from(err.name()), "InvalidRecordError");
+    assert!(
+        String::from(err.message()).contains("options cannot be read"),
+        "{}",
+        String::from(err.message())
+    );
+    let s = from_js(&p.stats());
+    assert_eq!(
+        (s["recordsReceived"].as_u64(), s["recordsDropped"].as_u64()),
+        (Some(1), Some(0)),
+        "{s}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn oversize_records_are_refused_counted_and_reported() {
     let seen = collector();
     let p = start_with(

@@ -230,7 +230,7 @@ fn once_the_stream_has_room_no_producer_is_held_below_it() {
             "{drained} of {backlog} drained within {} s: {stored:?}; {what}",
             full + 2
         );
-        let pairs: Vec<u64> = stored[10..9 + full]
+        let pairs: Vec<u64> = stored[10..(9 + full).min(stored.len())]
             .windows(2)
             .map(|w| w[0] + w[1])
             .collect();

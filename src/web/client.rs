@@ -236,7 +236,9 @@ async fn drive(inner: &Inner) {
                         store(k, None);
                     }
                 }
-                FlowEvent::Failed(e) => *inner.last_error.borrow_mut() = Some(e),
+                FlowEvent::Failed(e) | FlowEvent::Retrying(e) => {
+                    *inner.last_error.borrow_mut() = Some(e)
+                }
             }
         }
         match transmit {

@@ -26,7 +26,9 @@ use wasm_bindgen_futures::JsFuture;
 // Firefox can dispatch visibilitychange inside the pagehide handler (while localStorage is
 // written): a nested event runs after the running one returns instead of re-entering the
 // module (a handler the browser terminated never returns: its mark goes stale after a
-// second). `records`: putRecords' argument as JSON, bytes as {base64}.
+// second). `records`: putRecords' argument as JSON, bytes as {base64}, strings made
+// well-formed (a lone surrogate becomes U+FFFD, as a Rust string would have it); `options`:
+// record()'s two options, read as properties (a getter too) and nothing else.
 // `call`: a page function called and awaited, to JSON of its value, or rejected with the
 // text of what it threw or rejected with.
 // `send`: fetch(url, init), what the page-close measurements used
@@ -81,6 +83,10 @@ export function listen(selector, kinds, handler) {
     e.clientX, e.clientY, e.pageX, e.pageY, e.deltaX || 0, e.deltaY || 0, e.deltaZ || 0)));
   return (all) => subs.splice(all ? 0 : 3).forEach((u) => u());
 }
+const well = (v) => (typeof v === 'string' && v.toWellFormed ? v.toWellFormed() : v);
+export function options(o) {
+  return o == null ? undefined : JSON.stringify({ partitionKey: well(o.partitionKey), explicitHashKey: well(o.explicitHashKey) });
+}
 export function records(r) {
   const bytes = (v) => {
     const u = new Uint8Array(v.buffer || v, v.byteOffset || 0, v.byteLength);
@@ -88,9 +94,9 @@ export function records(r) {
     for (let i = 0; i < u.length; i += 4096) s += String.fromCharCode.apply(null, u.subarray(i, i + 4096));
     return { base64: btoa(s) };
   };
-  return JSON.stringify(r, (k, v) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? bytes(v) : v));
+  return JSON.stringify(r, (k, v) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? bytes(v) : well(v)));
 }
-const reason = (e) => String((e && e.message) || e || 'no reason given');
+const reason = (e) => (e instanceof Error ? e.message : typeof e === 'string' ? e : '') || 'no reason given';
 export function call(f) {
   return new Promise((resolve) => resolve(f())).then((v) => JSON.stringify(v) ?? 'null').catch((e) => Promise.reject(reason(e)));
 }
@@ -138,6 +144,9 @@ extern "C" {
         kinds: &str,
         handler: &producer::Handler,
     ) -> Result<js_sys::Function, JsValue>;
+    /// `record()`'s options as JSON of the two keys read; `Ok(None)` without options.
+    #[wasm_bindgen(catch, js_name = options)]
+    pub(crate) fn options_json(o: &JsValue) -> Result<Option<String>, JsValue>;
     #[wasm_bindgen(catch, js_name = records)]
     pub(crate) fn records_json(r: &JsValue) -> Result<Option<String>, JsValue>;
     fn call(f: &js_sys::Function) -> js_sys::Promise;

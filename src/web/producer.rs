@@ -5,8 +5,8 @@
 
 use super::api::{config_from_js, function, json_to_js, stringify, to_js_error, JsCredentials};
 use super::{
-    attribute_pairs, call_page_function, fetch, listen, now, page_context, random_bytes,
-    records_json, store, stored_entries,
+    attribute_pairs, call_page_function, fetch, listen, now, options_json, page_context,
+    random_bytes, records_json, store, stored_entries,
 };
 use crate::config::Config;
 use crate::endpoint::{Endpoint, Event, Init};
@@ -269,7 +269,10 @@ impl Producer {
         data: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RecordOptions")] options: Option<js_sys::Object>,
     ) -> Result<f64, JsValue> {
-        let (data, options) = (stringify(&data), options.and_then(|o| stringify(&o)));
+        // Options that cannot be read (a BigInt key) are an error, not the session's key.
+        let options =
+            options.and_then(|o| options_json(&o).unwrap_or_else(|_| Some(String::new())));
+        let data = stringify(&data);
         let result = self
             .shared
             .ep(|ep| ep.record_js(data.as_deref(), options.as_deref(), now()));
