@@ -93,7 +93,7 @@ mod app {
     /// The standard set: session keys on 2 and 8 shards at 0.5×, 1× and 2× (the headline:
     /// 10,000 producers on 8 shards at 2× for 10 simulated minutes), random keys on 8, the
     /// article's kinesis-streamer rates on 64 (shorter: the simulation's cost grows with the
-    /// bytes the producers encode, and at 2× today's producers re-send their whole backlog),
+    /// bytes the producers encode, and at 2× most of what they send is throttled),
     /// and one run with the bucket allowed into debt. `quick`: shorter runs.
     fn standard(quick: bool) -> Vec<Spec> {
         let d = |full: u64, short: u64| if quick { short } else { full };
@@ -469,9 +469,10 @@ is even).\n"
                 "Against the targets of issue 15 (at 2× overload with 10,000 producers: goodput ≥ \
 90% of capacity, amplification ≤ 1.5, nothing lost), today's core: goodput {:.1}% ({}), \
 amplification {:.2} ({}), lost {} ({}). But {:.1} bytes are sent for every byte stored and \
-{:.1} Kinesis records for every one stored: the backoff keeps the request rate down, yet \
-every attempt of a throttled producer carries its whole backlog, up to the 60 s time to \
-live, so the stream's capacity is offered many times over in bytes; {} of {} records are \
+{:.1} Kinesis records for every one stored: the backoff keeps the request rate down and a \
+throttled producer's next request carries at most twice what the stream took from its last \
+(at least one full aggregate), yet thousands of producers each sending an aggregate offer \
+the stream's capacity many times over in bytes; {} of {} records are \
 dropped (at 2× about half cannot fit), p99 capture to stored is {} ms, and fairness is \
 {:.2}{}.\n",
                 100.0 * r.goodput(),
@@ -562,9 +563,9 @@ decoding what was stored, writing the answer).\n"
 time for {} PutRecords requests carrying {:.1} GB ({:.0} µs of wall time a request, {:.1} ns \
 a byte sent, on {} threads): the core allocates and copies every record of a batch again \
 at every attempt (the batch, its in-flight copy, the aggregate, the base64 body, the \
-signature's hash), 10,000 endpoints do not fit in the caches, and at overload every \
-producer re-sends its whole backlog (up to the 60 s time to live) at every attempt, so the \
-bytes the core encodes, and the simulation's time, grow with the throttling. The target of \
+signature's hash), 10,000 endpoints do not fit in the caches, and at overload the stream \
+refuses most of what is offered, so the bytes the core encodes, and the simulation's time, \
+grow with the throttling. The target of \
 10 simulated minutes of 10,000 producers in under a minute is not met.",
                 r.params.duration_ms / 1000,
                 wall,
