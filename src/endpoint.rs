@@ -429,14 +429,6 @@ impl Endpoint {
         }
     }
 
-    pub fn is_flushed(&self, upto: u64) -> bool {
-        self.producer.is_flushed(upto)
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.producer.is_closed()
-    }
-
     /// Counters: the producer's, and what storage did.
     pub fn stats(&self) -> Stats {
         let mut s = self.producer.stats();
@@ -750,7 +742,7 @@ impl Endpoint {
 
     /// A signed PutRecords of the app's own records now, outside the buffer
     /// (`putRecords()`); its answer comes as [`Event::Settle`] with the returned id.
-    pub fn put_records_now(&mut self, records: &[OwnedRecord], now: Now) -> u64 {
+    fn put_records_now(&mut self, records: &[OwnedRecord], now: Now) -> u64 {
         let id = self.id();
         let borrowed: Vec<_> = records.iter().map(OwnedRecord::as_record).collect();
         let request = request::put_records(
