@@ -5,27 +5,11 @@
 use super::*;
 use crate::capture::{EventKind, MouseSample};
 use crate::io::Response;
+use crate::time::civil;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 const T0: u64 = 1_795_704_302_000; // 2026-11-26T14:45:02Z
-
-fn civil(ms: u64) -> (i64, u32, u32, u64, u64, u64) {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // H. Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
-}
 
 fn iso(ms: u64) -> String {
     let (y, m, d, h, mi, s) = civil(ms);

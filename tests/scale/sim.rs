@@ -358,26 +358,21 @@ fn one_way(rng: &mut Rng, l: &Latency, bytes: usize, bytes_per_ms: f64) -> u64 {
     l.floor_ms + (jitter + bytes as f64 / bytes_per_ms).round() as u64
 }
 
-/// H. Hinnant's civil_from_days: ISO-8601 UTC for an Expiration.
+/// ISO-8601 UTC for an Expiration.
 fn iso(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let (y, m, d, h, mi, s) = kinesis_browser_producer::time::civil(ms);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// What the simulated credential endpoint answers: temporary credentials for 12 hours.
+fn credentials() -> String {
+    json!({
+        "AccessKeyId": "ASIASIMULATION000001",
+        "SecretAccessKey": "simulated-secret-access-key-0000000000000",
+        "SessionToken": "simulated-session-token",
+        "Expiration": iso(T0 + 12 * 3_600_000),
+    })
+    .to_string()
 }
 
 /// The shard of a 128-bit hash key: the hash key space split evenly, as CreateStream does.
@@ -1471,13 +1466,7 @@ pub fn run(p: &Params) -> Report {
     assert!(p.measure_from_ms < p.duration_ms);
     let started = Instant::now();
     let config = producer_config(p);
-    let credentials = json!({
-        "AccessKeyId": "ASIASIMULATION000001",
-        "SecretAccessKey": "simulated-secret-access-key-0000000000000",
-        "SessionToken": "simulated-session-token",
-        "Expiration": iso(T0 + 12 * 3_600_000),
-    })
-    .to_string();
+    let credentials = credentials();
     let threads = p.threads.clamp(1, p.producers);
     let per = p.producers.div_ceil(threads);
     let lanes: Vec<Lane> = (0..threads)
@@ -1773,13 +1762,7 @@ pub fn core_cost(records: usize, workload: Workload, rounds: usize) -> CoreCost 
     let mut p = Params::new(1, 1);
     p.workload = workload;
     let config = producer_config(&p);
-    let credentials = json!({
-        "AccessKeyId": "ASIASIMULATION000001",
-        "SecretAccessKey": "simulated-secret-access-key-0000000000000",
-        "SessionToken": "simulated-session-token",
-        "Expiration": iso(T0 + 12 * 3_600_000),
-    })
-    .to_string();
+    let credentials = credentials();
     let mut rng = Rng::new(7);
     let mut ep = Endpoint::new(
         config,
