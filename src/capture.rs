@@ -205,15 +205,32 @@ pub fn encode_app(env: &Envelope<'_>, data_json: &str) -> String {
 pub fn uuid_v4(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        for d in [x >> 4, x & 15] {
+            out.push(char::from(b"0123456789abcdef"[usize::from(d)]));
+        }
+    }
+    out
+}
+
+/// The session id and the seed of the producer's randomness, from 24 bytes of
+/// `crypto.getRandomValues`; without them (no secure context) the producer does not start:
+/// zero session ids would put every page on one partition key.
+pub fn session_from_random(bytes: Option<[u8; 24]>) -> Result<(String, u64), crate::error::Error> {
+    let Some(b) = bytes else {
+        return Err(crate::error::Error::config(
+            "crypto",
+            "crypto.getRandomValues is not available (it needs a secure context: https or localhost); the producer needs it for session ids and partition keys",
+        ));
+    };
+    let (sid, seed) = b.split_at(16);
+    let sid: [u8; 16] = sid.try_into().unwrap_or_default();
+    let seed: [u8; 8] = seed.try_into().unwrap_or_default();
+    Ok((uuid_v4(sid), u64::from_le_bytes(seed)))
 }
 
 /// Keeps mousemove to at most `max_per_second`: the first move after a quiet interval goes
@@ -303,6 +320,33 @@ impl Coalescer {
 mod tests {
     use super::*;
     use serde_json::{json, Value};
+
+    #[test]
+    fn a_session_comes_from_random_bytes_or_the_producer_does_not_start() {
+        let mut b = [0u8; 24];
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = (i as u8).wrapping_mul(37) ^ 0xa5;
+        }
+        let (sid, seed) = session_from_random(Some(b)).unwrap();
+        let mut v4: [u8; 16] = b[..16].try_into().unwrap();
+        v4[6] = (v4[6] & 0x0f) | 0x40;
+        v4[8] = (v4[8] & 0x3f) | 0x80;
+        let hex: String = v4.iter().map(|x| format!("{x:02x}")).collect();
+        let want = [
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32],
+        ]
+        .join("-");
+        assert_eq!(sid, want);
+        assert_eq!(&sid[14..15], "4");
+        assert_eq!(seed, u64::from_le_bytes(b[16..].try_into().unwrap()));
+        let e = session_from_random(None).unwrap_err();
+        assert!(matches!(&e, crate::error::Error::Config { key, .. } if key == "crypto"));
+        assert!(e.to_string().contains("secure context"), "{e}");
+    }
 
     fn sample(kind: EventKind, x: f64) -> MouseSample {
         MouseSample {

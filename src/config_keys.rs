@@ -1,5 +1,5 @@
 //! Every config key, declared once: the parser's known keys, the script tag's `data-*`
-//! attributes, the TypeScript types (`src/web/config_types.rs`) and the README's config
+//! attributes, the TypeScript types (`src/types.d.ts`, with the stats and drops) and the README's config
 //! table follow from this table. The last two are generated files that a test keeps up to
 //! date (`UPDATE_GENERATED=1 cargo test --lib config_keys` rewrites them).
 
@@ -102,20 +102,85 @@ mod tests {
         out
     }
 
-    /// The TypeScript of the config objects, as `src/web/config_types.rs` holds it.
+    /// The page's types that are not config: the events it captures, what `onStats` and
+    /// `onDrop` get (from the JSON the core writes, so a new counter cannot be left out),
+    /// and `record()` and `putRecords()` (the JSON the core reads and writes).
+    fn api_types() -> String {
+        use crate::capture::EventKind;
+        use crate::producer::{DropReason, DropReport, Stats};
+        use serde_json::Value;
+        let union = |names: Vec<&str>| {
+            let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+            quoted.join(" | ")
+        };
+        let fields = |json: &str, ty: &dyn Fn(&str, &Value) -> String| {
+            let Value::Object(map) = serde_json::from_str(json).unwrap() else {
+                panic!()
+            };
+            let list: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", ty(k, v)))
+                .collect();
+            list.join("; ")
+        };
+        let timing = std::cell::RefCell::new(None);
+        let stats = fields(&Stats::default().to_json(), &|_, v| match v {
+            Value::Number(_) => "number".into(),
+            Value::Object(m) if m.is_empty() => "Record<string, number>".into(),
+            Value::Object(m) => {
+                let t = fields(&Value::Object(m.clone()).to_string(), &|_, _| {
+                    "number".into()
+                });
+                assert!(timing.replace(Some(t.clone())).is_none_or(|was| was == t));
+                "Timing".into()
+            }
+            v => panic!("a stat that is not a number: {v}"),
+        });
+        let report = DropReport {
+            reason: DropReason::Expired,
+            count: 1,
+            kind: "app",
+            code: None,
+        };
+        let reasons = union(DropReason::ALL.iter().map(|r| r.as_str()).collect());
+        let drop = fields(&report.to_json(), &|k, v| match (k, v) {
+            ("reason", _) => reasons.clone(),
+            ("code", _) => "string | null".into(),
+            (_, Value::Number(_)) => "number".into(),
+            _ => "string".into(),
+        });
+        let kinds = union(EventKind::ALL.iter().map(|k| k.as_str()).collect());
+        format!(
+            "export type CapturedEvent = {kinds};\n\
+             export interface Timing {{ {} }}\n\
+             export interface ProducerStats {{\n  {};\n}}\n\
+             export interface DropReport {{ {drop} }}\n\
+             export interface RecordOptions {{\n  \
+             /** Routes and orders the record: records of one key stay in order on one shard. */\n  \
+             partitionKey?: string;\n  \
+             /** A decimal 128-bit number (no leading zeros) that picks the shard instead of the key's hash. */\n  \
+             explicitHashKey?: string;\n}}\n\
+             export interface PutRecordsInput {{ data: string | Uint8Array | ArrayBuffer; partitionKey: string; explicitHashKey?: string }}\n\
+             export type PutRecordsResultEntry = {{ sequenceNumber: string; shardId: string }} | {{ errorCode: string; errorMessage: string }};\n\
+             export interface PutRecordsResult {{ failedRecordCount: number; records: PutRecordsResultEntry[] }}\n",
+            timing.into_inner().unwrap(),
+            stats.replace("; ", ";\n  ")
+        )
+    }
+
+    /// The page's TypeScript types, as `src/types.d.ts` holds them (the shell puts them in
+    /// the module's `.d.ts`).
     fn typescript() -> String {
         let top: Vec<&Key> = TABLE.iter().filter(|k| !k.name.contains('.')).collect();
         let creds: Vec<&Key> = TABLE
             .iter()
             .filter(|k| k.name.starts_with("credentials."))
             .collect();
-        let ts = format!(
-            "{}{}",
+        format!(
+            "// Generated from src/config_keys.rs and the core's JSON by its tests: do not edit.\n{}{}{}",
+            api_types(),
             interface("CredentialsConfig", &creds, "credentials."),
             interface("ProducerConfig", &top, "")
-        );
-        format!(
-            "//! Generated from `src/config_keys.rs` by its tests: do not edit.\n\nuse wasm_bindgen::prelude::*;\n\n#[wasm_bindgen(typescript_custom_section)]\nconst CONFIG_TYPES: &'static str = r#\"\n{ts}\"#;\n"
         )
     }
 
@@ -160,7 +225,7 @@ mod tests {
 
     #[test]
     fn the_typescript_types_and_the_readme_follow_from_the_table() {
-        up_to_date("src/web/config_types.rs", &typescript(), None);
+        up_to_date("src/types.d.ts", &typescript(), None);
         up_to_date(
             "README.md",
             &readme_table(),

@@ -45,6 +45,8 @@ pub const KEEPALIVE_BUDGET: usize = 60 * 1024;
 /// (measured: tests/bench/page-close.mjs with `BUSY_MS`, and the Firefox tab-closed test).
 /// So records are copied while the page lives; at most this much of the newest is at risk.
 pub const VISIBLE_COPY_AFTER_MS: u64 = 1_000;
+/// How often the shell reads the page's path and viewport at most.
+pub const PAGE_READ_EVERY_MS: u64 = 1_000;
 /// [`Endpoint::handle_page_event`] codes of the page's lifecycle: hidden or going away
 /// (`visibilitychange` to hidden, `pagehide`), and shown again (`pageshow`, visible).
 pub const PAGE_HIDDEN: u32 = 14;
@@ -145,6 +147,10 @@ pub struct Endpoint {
     persist_lost: u64,
     write_failures: u64,
     corrupt_entries: u64,
+    /// The deadline the shell's one timer is set for ([`Endpoint::poll_timer`]).
+    timer_at: Option<u64>,
+    /// When the shell last read the page's path and viewport ([`Endpoint::wants_page`]).
+    page_read_at: Option<u64>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -249,6 +255,8 @@ impl Endpoint {
             persist_lost: 0,
             write_failures: 0,
             corrupt_entries: restored.corrupt,
+            timer_at: None,
+            page_read_at: None,
         };
         me.flow.want(now, &me.clock);
         Ok(me)
@@ -275,6 +283,37 @@ impl Endpoint {
         } else if self.copy_due.is_none() && self.config.settings.persist_max_bytes > 0 {
             self.copy_due = Some(now.mono + VISIBLE_COPY_AFTER_MS);
         }
+    }
+
+    /// What the shell listens to: the element `target` selects (the document without it)
+    /// and the mouse events to capture, comma-separated.
+    pub fn listen_spec(&self) -> (Option<&str>, String) {
+        let settings = &self.config.settings;
+        let kinds: Vec<&str> = settings.capture.iter().map(|k| k.as_str()).collect();
+        (settings.target.as_deref(), kinds.join(","))
+    }
+
+    /// The error of a start whose `target` the page could not listen on (`message`: what
+    /// the page said, as no element matching it).
+    pub fn target_error(message: Option<String>) -> Error {
+        let message = message.unwrap_or_else(|| {
+            "cannot listen for events on it (not a valid CSS selector, or no document)".into()
+        });
+        Error::config("target", message)
+    }
+
+    /// Whether the shell reads the page's path and viewport now for [`Endpoint::set_page`]:
+    /// at the first poll, then at most once a second (not per event: a DOM read and a
+    /// string each time).
+    pub fn wants_page(&mut self, now: Now) -> bool {
+        if self
+            .page_read_at
+            .is_some_and(|at| now.mono < at.saturating_add(PAGE_READ_EVERY_MS))
+        {
+            return false;
+        }
+        self.page_read_at = Some(now.mono);
+        true
     }
 
     /// Where the page is (path, viewport), written into the records that follow.
@@ -483,6 +522,23 @@ impl Endpoint {
             t.saturating_sub(MONO_EPOCH)
                 .max(now.mono.min(t.saturating_sub(MONO_EPOCH)))
         })
+    }
+
+    /// The shell's one timer: the delay to set it to when the next deadline is earlier than
+    /// the one it is set for; `None` leaves it as it is (no timer churn per event: a timer due
+    /// no later stays, and its wake-up finds the later deadline).
+    pub fn poll_timer(&mut self, now: Now) -> Option<u32> {
+        let at = self.poll_timeout(now)?;
+        if self.timer_at.is_some_and(|set| set <= at) {
+            return None;
+        }
+        self.timer_at = Some(at);
+        Some(at.saturating_sub(now.mono).min(i32::MAX as u64) as u32)
+    }
+
+    /// The timer [`Endpoint::poll_timer`] asked for went off.
+    pub fn handle_timer_fired(&mut self) {
+        self.timer_at = None;
     }
 
     fn id(&mut self) -> u64 {

@@ -1404,3 +1404,103 @@ fn put_records_made_while_credentials_keep_failing_is_answered_and_close_waits_f
     ));
     assert!(sim.closed, "closed once nothing waits");
 }
+
+/// The shell's one timer as the page has it: set when `poll_timer` says so, and the only
+/// wake-up besides inputs.
+struct Timer(Option<u64>);
+
+impl Timer {
+    /// Sets the timer if the endpoint asks; whether it did.
+    fn arm(&mut self, sim: &mut Sim) -> bool {
+        let delay = sim.ep.poll_timer(sim.now);
+        if let Some(d) = delay {
+            self.0 = Some(sim.now.mono + u64::from(d));
+        }
+        delay.is_some()
+    }
+
+    /// Lets time pass to the timer and wakes the endpoint with it.
+    fn fire(&mut self, sim: &mut Sim) {
+        let at = self.0.take().expect("a timer is set");
+        sim.now.wall += at - sim.now.mono;
+        sim.now.mono = at;
+        sim.ep.handle_timer_fired();
+        sim.drive();
+    }
+}
+
+#[test]
+fn the_one_timer_is_set_again_only_when_the_deadline_moves_earlier() {
+    // No copy in storage: its deadline (a second after a record) is not the one looked at.
+    let mut sim = Sim::new(json!({"flushIntervalMs": 5_000, "persistMaxBytes": 0}));
+    sim.serve();
+    sim.record(0);
+    sim.serve();
+    let mut timer = Timer(None);
+    timer.arm(&mut sim);
+    assert!(!timer.arm(&mut sim), "nothing moved: the timer stays");
+    // A record after the first waits for the interval: an earlier deadline than any before.
+    sim.record(1);
+    assert!(timer.arm(&mut sim), "the flush deadline is set");
+    assert_eq!(timer.0, Some(sim.now.mono + 5_000));
+    for i in 2..50 {
+        sim.advance(10);
+        sim.record(i);
+        assert!(
+            !timer.arm(&mut sim),
+            "a record that joins the batch moves no deadline"
+        );
+    }
+    // The timer's wake-up alone sends the batch.
+    timer.fire(&mut sim);
+    assert_eq!(sim.pending.len(), 1, "{:?}", sim.pending);
+    sim.serve();
+    assert_eq!(sim.stored_records.len(), 50);
+    assert!(
+        timer.arm(&mut sim),
+        "after it went off the timer is set again"
+    );
+    sim.balanced();
+}
+
+#[test]
+fn the_page_is_read_at_the_first_poll_then_at_most_once_a_second() {
+    let mut sim = Sim::new(json!({}));
+    let mut now = sim.now;
+    assert!(sim.ep.wants_page(now));
+    for step in [1, 500, 998] {
+        now.mono = sim.now.mono + step;
+        assert!(!sim.ep.wants_page(now), "{step} ms after a read");
+    }
+    now.mono = sim.now.mono + 1_000;
+    assert!(sim.ep.wants_page(now));
+    assert!(!sim.ep.wants_page(now));
+}
+
+#[test]
+fn the_shell_listens_where_the_config_says_and_a_target_it_cannot_use_is_named() {
+    let sim = Sim::new(json!({"capture": ["mousemove", "click"], "target": "#app"}));
+    assert_eq!(
+        sim.ep.listen_spec(),
+        (Some("#app"), "mousemove,click".to_string())
+    );
+    let all = Sim::new(json!({"capture": true}));
+    assert_eq!(
+        all.ep.listen_spec(),
+        (None, "mousemove,mousedown,mouseup,click,wheel".into())
+    );
+    let none = Sim::new(json!({}));
+    assert_eq!(
+        none.ep.listen_spec().1,
+        "",
+        "capture: false listens to no mouse event"
+    );
+    for (said, want) in [
+        (Some("no element matches \"#nope\"".to_string()), "#nope"),
+        (None, "not a valid CSS selector"),
+    ] {
+        let e = Endpoint::target_error(said);
+        assert!(matches!(&e, Error::Config { key, .. } if key == "target"));
+        assert!(e.to_string().contains(want), "{e}");
+    }
+}

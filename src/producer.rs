@@ -174,6 +174,18 @@ pub enum DropReason {
 }
 
 impl DropReason {
+    /// Every reason, as the TypeScript `DropReport` names them.
+    #[cfg(test)]
+    pub const ALL: [DropReason; 7] = [
+        Self::BufferFull,
+        Self::Oversize,
+        Self::Invalid,
+        Self::Rejected,
+        Self::Expired,
+        Self::Closed,
+        Self::PersistFull,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BufferFull => "bufferFull",

@@ -6,31 +6,9 @@ use crate::error::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// The page's types (config, stats, drops, records), generated from the core's tables.
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = r#"
-export type CapturedEvent = "mousemove" | "mousedown" | "mouseup" | "click" | "wheel";
-export interface Timing { last: number; mean: number; max: number; p50: number; p99: number }
-export interface ProducerStats {
-  recordsReceived: number; recordsPending: number; recordsPut: number; kinesisRecordsPut: number;
-  putRecordsRequests: number; errorsByCode: Record<string, number>; retries: number;
-  dropsByReason: Record<string, number>; recordsDropped: number; mousemoveCoalesced: number;
-  recordsRestored: number; storageWriteFailures: number; storageEntriesCorrupt: number;
-  requestLatencyMs: Timing; bufferingTimeMs: Timing;
-}
-export interface DropReport {
-  reason: "bufferFull" | "oversize" | "invalid" | "rejected" | "expired" | "closed" | "persistFull";
-  count: number; type: string; code: string | null;
-}
-export interface RecordOptions {
-  /** Routes and orders the record: records of one key stay in order on one shard. */
-  partitionKey?: string;
-  /** A decimal 128-bit number (no leading zeros) that picks the shard instead of the key's hash. */
-  explicitHashKey?: string;
-}
-export interface PutRecordsInput { data: string | Uint8Array | ArrayBuffer; partitionKey: string; explicitHashKey?: string }
-export type PutRecordsResultEntry = { sequenceNumber: string; shardId: string } | { errorCode: string; errorMessage: string };
-export interface PutRecordsResult { failedRecordCount: number; records: PutRecordsResultEntry[] }
-"#;
+const _: &str = include_str!("../types.d.ts");
 
 /// A JavaScript `Error` whose `name` is the error kind and `code` the AWS code or kind;
 /// config errors also carry `key`.

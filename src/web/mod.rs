@@ -7,7 +7,6 @@
 pub mod api;
 #[cfg(feature = "demo")]
 pub mod client;
-mod config_types;
 #[cfg(feature = "demo")]
 pub mod consumer;
 pub mod producer;
@@ -16,28 +15,25 @@ use crate::io::{answer_from_wire, Answer, Now, Transmit};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-// `random`: bytes from crypto.getRandomValues. `page`: the path and viewport, one per line.
+// What each function gives (comments stay out of the JS text: it ships as written):
+// `random`: crypto.getRandomValues bytes. `page`: path and viewport, a line each.
 // `entries`: this crate's localStorage entries, `attributes`: an element's, as JSON pairs.
-// `store`: a storage write (a removal without a value) that says whether it took.
-// `listen`: the page's lifecycle (14 hidden: visibilitychange to hidden, pagehide; 15
-// shown), and the mouse events `kinds` (comma-separated, passive) on the element `selector`
-// picks or the document, each packed as `MouseSample::from_wire` reads it; returns
-// unlisten(all) (without all, only the mouse listeners go), throws when no element matches.
-// Firefox can dispatch visibilitychange inside the pagehide handler (while localStorage is
-// written): a nested event runs after the running one returns instead of re-entering the
-// module (a handler the browser terminated never returns: its mark goes stale after a
-// second). `records`: putRecords' argument as JSON, bytes as {base64}, strings made
-// well-formed (a lone surrogate becomes U+FFFD, as a Rust string would have it); `options`:
-// record()'s two options, read as properties (a getter too) and nothing else.
-// `call`: a page function called and awaited, to JSON of its value, or rejected with the
-// text of what it threw or rejected with.
-// `send`: fetch(url, init), what the page-close measurements used
-// (tests/bench/page-close.mjs); `headers` is name and value, one per line. A keepalive
-// request carries no AbortSignal (Firefox may cancel a closing page's fetch that does) and
-// is not aborted at its timeout: the answer is given up on, the request left to the
-// browser. Resolves to the status, the headers the core reads and the body, one per line
-// (see `io::Response::from_wire`); rejects with 0 on timeout, else the failure's text.
-// (Comments stay out of the JS text: it ships as it is written.)
+// `store`: a write (a removal without a value), false when it threw. `listen`: the
+// lifecycle (14 hidden: visibilitychange to hidden, pagehide; 15 shown) and the mouse
+// events `kinds` (passive) on `selector`'s element or the document, each packed as
+// `MouseSample::from_wire` reads it; returns unlisten(all) (without all, only the mouse
+// listeners go); throws when no element matches. Firefox can dispatch visibilitychange
+// inside the pagehide handler (while localStorage is written): the nested event runs after
+// the running one returns instead of re-entering the module (a handler the browser killed
+// never returns: its mark goes stale after a second). `records`: putRecords' argument as
+// JSON, bytes as {base64}; `options`: record()'s two options read as properties; strings
+// made well-formed (a lone surrogate becomes U+FFFD, as in a Rust string). `call`: a page
+// function awaited, to JSON of its value, or rejected with the text of what it threw.
+// `send`: fetch (what tests/bench/page-close.mjs measured), headers a name and a value per
+// line; a keepalive request has no AbortSignal (Firefox may cancel a closing page's fetch
+// that has one) and is not aborted at its timeout, only given up on. Resolves to the
+// status, the headers the core reads and the body, a line each (`io::answer_from_wire`);
+// rejects with 0 on timeout, else the failure's text.
 #[wasm_bindgen(inline_js = r#"
 export function random(n) { return crypto.getRandomValues(new Uint8Array(n)); }
 export function page() { return `${location.pathname}\n${innerWidth}\n${innerHeight}`; }
@@ -140,7 +136,7 @@ extern "C" {
     fn attributes(el: &JsValue) -> Result<String, JsValue>;
     #[wasm_bindgen(catch)]
     pub(crate) fn listen(
-        selector: Option<String>,
+        selector: Option<&str>,
         kinds: &str,
         handler: &producer::Handler,
     ) -> Result<js_sys::Function, JsValue>;

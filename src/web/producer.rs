@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::endpoint::{Endpoint, Event, Init};
 use crate::error::Error;
 use gloo_timers::callback::Timeout;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -26,12 +26,10 @@ struct Shared {
     /// `onStats`, `onError`, `onDrop`.
     callbacks: [Option<js_sys::Function>; 3],
     timer: RefCell<Option<Timeout>>,
-    timer_at: Cell<Option<u64>>,
     /// The handler and its unlisten function.
     listener: RefCell<Option<(Handler, js_sys::Function)>>,
     /// The promises of `flush()`, `close()`, `putRecords()`: (id, resolve, reject).
     promises: RefCell<Vec<(u64, js_sys::Function, js_sys::Function)>>,
-    page_read_at: Cell<u64>,
 }
 
 thread_local! {
@@ -58,10 +56,9 @@ impl Shared {
     /// sets the one timer for when it wants waking.
     fn drive(self: &Rc<Self>) {
         let now = now();
-        // The page's path and viewport, read at most once a second (not per event).
-        if now.mono >= self.page_read_at.get() + 1000 {
-            self.page_read_at.set(now.mono);
-            self.ep(|ep| ep.set_page(page_context()));
+        if self.ep(|ep| ep.wants_page(now)) {
+            let page = page_context();
+            self.ep(|ep| ep.set_page(page));
         }
         self.ep(|ep| ep.handle_timeout(now));
         // Requests first: a page going away may not come back from writing localStorage
@@ -80,22 +77,15 @@ impl Shared {
         while let Some(e) = self.ep(Endpoint::poll_event) {
             self.carry_out(e);
         }
-        // No timer churn: a timer due no later stays.
-        let Some(at) = self.ep(|ep| ep.poll_timeout(now)) else {
-            return;
-        };
-        if self.timer_at.get().is_some_and(|t| t <= at) {
-            return;
+        if let Some(delay) = self.ep(|ep| ep.poll_timer(now)) {
+            let weak: Weak<Shared> = Rc::downgrade(self);
+            *self.timer.borrow_mut() = Some(Timeout::new(delay, move || {
+                if let Some(me) = weak.upgrade() {
+                    me.ep(Endpoint::handle_timer_fired);
+                    me.drive();
+                }
+            }));
         }
-        let weak: Weak<Shared> = Rc::downgrade(self);
-        let delay = at.saturating_sub(now.mono).min(i32::MAX as u64) as u32;
-        self.timer_at.set(Some(at));
-        *self.timer.borrow_mut() = Some(Timeout::new(delay, move || {
-            if let Some(me) = weak.upgrade() {
-                me.timer_at.set(None);
-                me.drive();
-            }
-        }));
     }
 
     fn carry_out(self: &Rc<Self>, e: Event) {
@@ -180,37 +170,21 @@ impl Producer {
         js: JsCredentials,
         callbacks: [Option<js_sys::Function>; 3],
     ) -> Result<Producer, Error> {
-        let (Some(sid), Some(seed)) = (random_bytes::<16>(), random_bytes::<8>()) else {
-            return Err(Error::config(
-                "crypto",
-                "crypto.getRandomValues is not available (it needs a secure context: https or localhost); the producer needs it for session ids and partition keys",
-            ));
-        };
-        let mut kinds = String::new();
-        for k in &config.settings.capture {
-            kinds.push_str(k.as_str());
-            kinds.push(',');
-        }
-        let selector = config.settings.target.clone();
+        let (session_id, seed) = crate::capture::session_from_random(random_bytes())?;
         let init = Init {
-            session_id: crate::capture::uuid_v4(sid),
-            seed: u64::from_le_bytes(seed),
+            session_id,
+            seed,
             logins_json: js.logins_json.clone(),
             logins_fn: js.logins.is_some(),
             stored: stored_entries(),
         };
-        let started = now();
-        let mut ep = Endpoint::new(config, init, started)?;
-        ep.set_page(page_context());
         let shared = Rc::new(Shared {
-            ep: RefCell::new(ep),
+            ep: RefCell::new(Endpoint::new(config, init, now())?),
             js,
             callbacks,
             timer: RefCell::new(None),
-            timer_at: Cell::new(None),
             listener: RefCell::new(None),
             promises: RefCell::new(Vec::new()),
-            page_read_at: Cell::new(started.mono),
         });
         // The helper finds the target before it listens: a start that fails leaves no
         // listener behind, and storage as it was (nothing is carried out before this).
@@ -222,13 +196,12 @@ impl Producer {
                 me.drive();
             }
         });
-        let unlisten = listen(selector, &kinds, &handler).map_err(|e| {
-            let message = e.as_string();
-            let message = message.as_deref().unwrap_or(
-                "cannot listen for events on it (not a valid CSS selector, or no document)",
-            );
-            Error::config("target", message)
-        })?;
+        let (selector, kinds) = shared.ep(|ep| {
+            let (selector, kinds) = ep.listen_spec();
+            (selector.map(str::to_owned), kinds)
+        });
+        let unlisten = listen(selector.as_deref(), &kinds, &handler)
+            .map_err(|e| Endpoint::target_error(e.as_string()))?;
         *shared.listener.borrow_mut() = Some((handler, unlisten));
         LIVE.with(|l| l.borrow_mut().push(shared.clone()));
         // Credentials are asked for at once; restored records go out first.

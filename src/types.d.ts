@@ -1,9 +1,33 @@
-//! Generated from `src/config_keys.rs` by its tests: do not edit.
-
-use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen(typescript_custom_section)]
-const CONFIG_TYPES: &'static str = r#"
+// Generated from src/config_keys.rs and the core's JSON by its tests: do not edit.
+export type CapturedEvent = "mousemove" | "mousedown" | "mouseup" | "click" | "wheel";
+export interface Timing { last: number; max: number; mean: number; p50: number; p99: number }
+export interface ProducerStats {
+  bufferingTimeMs: Timing;
+  dropsByReason: Record<string, number>;
+  errorsByCode: Record<string, number>;
+  kinesisRecordsPut: number;
+  mousemoveCoalesced: number;
+  putRecordsRequests: number;
+  recordsDropped: number;
+  recordsPending: number;
+  recordsPut: number;
+  recordsReceived: number;
+  recordsRestored: number;
+  requestLatencyMs: Timing;
+  retries: number;
+  storageEntriesCorrupt: number;
+  storageWriteFailures: number;
+}
+export interface DropReport { code: string | null; count: number; reason: "bufferFull" | "oversize" | "invalid" | "rejected" | "expired" | "closed" | "persistFull"; type: string }
+export interface RecordOptions {
+  /** Routes and orders the record: records of one key stay in order on one shard. */
+  partitionKey?: string;
+  /** A decimal 128-bit number (no leading zeros) that picks the shard instead of the key's hash. */
+  explicitHashKey?: string;
+}
+export interface PutRecordsInput { data: string | Uint8Array | ArrayBuffer; partitionKey: string; explicitHashKey?: string }
+export type PutRecordsResultEntry = { sequenceNumber: string; shardId: string } | { errorCode: string; errorMessage: string };
+export interface PutRecordsResult { failedRecordCount: number; records: PutRecordsResultEntry[] }
 export interface CredentialsConfig {
   /** your backend's endpoint; a GET answers the STS shape {"AccessKeyId","SecretAccessKey","SessionToken","Expiration"} (bare, or under Credentials as aws sts assume-role prints it); sent with same-origin cookies */
   url?: string;
@@ -72,4 +96,3 @@ export interface ProducerConfig {
   /** exactly one of url, cognitoIdentityPoolId, provider */
   credentials: CredentialsConfig;
 }
-"#;
