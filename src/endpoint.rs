@@ -289,8 +289,14 @@ impl Endpoint {
     /// and the mouse events to capture, comma-separated.
     pub fn listen_spec(&self) -> (Option<&str>, String) {
         let settings = &self.config.settings;
-        let kinds: Vec<&str> = settings.capture.iter().map(|k| k.as_str()).collect();
-        (settings.target.as_deref(), kinds.join(","))
+        let mut kinds = String::new();
+        for k in &settings.capture {
+            if !kinds.is_empty() {
+                kinds.push(',');
+            }
+            kinds.push_str(k.as_str());
+        }
+        (settings.target.as_deref(), kinds)
     }
 
     /// The error of a start whose `target` the page could not listen on (`message`: what
