@@ -66,6 +66,20 @@ impl MouseSample {
     /// packs what is not a coordinate — kind index (4 bits), pointer type (2: none, mouse,
     /// pen, touch), wheel deltaMode (2), button + 1 (4), buttons (the bits from 12 up) — and
     /// `x` holds clientX, clientY, pageX, pageY and the wheel's deltaX, deltaY, deltaZ.
+    /// The listener's first number: the event's code (below 2^20) plus its `timeStamp` in
+    /// whole milliseconds (modulo 2^32) times 2^20: one number, as the closure takes at most
+    /// eight. Gives (code, timeStamp), the stamp -1 when there is none (0: a lifecycle event
+    /// passes its code alone) or the number is not that.
+    pub fn split_stamp(packed: f64) -> (u32, f64) {
+        const CODES: f64 = (1u64 << 20) as f64;
+        if !(packed >= 0.0 && packed < (1u64 << 52) as f64) {
+            return (0, -1.0);
+        }
+        let stamp = (packed / CODES).floor();
+        let code = (packed - stamp * CODES) as u32;
+        (code, if stamp > 0.0 { stamp } else { -1.0 })
+    }
+
     pub fn from_wire(kind: EventKind, code: u32, x: [f64; 7]) -> MouseSample {
         MouseSample {
             kind,

@@ -50,6 +50,9 @@ pub const PAGE_READ_EVERY_MS: u64 = 1_000;
 /// [`Endpoint::handle_page_event`] codes of the page's lifecycle: hidden or going away
 /// (`visibilitychange` to hidden, `pagehide`), and shown again (`pageshow`, visible).
 pub const PAGE_HIDDEN: u32 = 14;
+/// How long after the last reading of the clocks a page event's own timestamp stands in for
+/// them ([`Endpoint::event_now`]).
+pub const EVENT_STAMP_WINDOW_MS: u64 = 1_000;
 pub const PAGE_SHOWN: u32 = 15;
 /// Monotonic times inside the endpoint start this far after the shell's zero, so records
 /// captured by an earlier page (up to the longest time to live) can be placed on it.
@@ -151,6 +154,8 @@ pub struct Endpoint {
     timer_at: Option<u64>,
     /// When the shell last read the page's path and viewport ([`Endpoint::wants_page`]).
     page_read_at: Option<u64>,
+    /// The clocks as last read or derived ([`Endpoint::event_now`]), as the shell gave them.
+    last_now: Option<Now>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -257,6 +262,7 @@ impl Endpoint {
             corrupt_entries: restored.corrupt,
             timer_at: None,
             page_read_at: None,
+            last_now: None,
         };
         me.flow.want(now, &me.clock);
         Ok(me)
@@ -306,6 +312,29 @@ impl Endpoint {
             "cannot listen for events on it (not a valid CSS selector, or no document)".into()
         });
         Error::config("target", message)
+    }
+
+    /// The time of a page event from its own `timeStamp` (milliseconds on the clock of
+    /// `performance.now()`), so that a mouse event costs the page no clock read: in Chromium
+    /// a `performance.now()` and a `Date.now()` from an event handler cost more than the rest
+    /// of the event's work (measured with tests/bench). The wall clock follows from the last
+    /// reading; times never go back. `None` when the stamp is not usable (not a time on that
+    /// clock, or over [`EVENT_STAMP_WINDOW_MS`] from the last reading): the shell reads the
+    /// clocks then.
+    pub fn event_now(&mut self, stamp: f64) -> Option<Now> {
+        let last = self.last_now?;
+        let from = last.mono.saturating_sub(EVENT_STAMP_WINDOW_MS) as f64;
+        let to = last.mono.saturating_add(EVENT_STAMP_WINDOW_MS) as f64;
+        if !(stamp >= from && stamp <= to) {
+            return None;
+        }
+        let mono = (stamp as u64).max(last.mono);
+        let now = Now {
+            mono,
+            wall: last.wall.saturating_add(mono - last.mono),
+        };
+        self.last_now = Some(now);
+        Some(now)
     }
 
     /// Whether the shell reads the page's path and viewport now for [`Endpoint::set_page`]:
@@ -365,6 +394,7 @@ impl Endpoint {
     /// reads them), or [`PAGE_HIDDEN`] / [`PAGE_SHOWN`]. True when the shell must drive:
     /// most moves ask nothing of it.
     pub fn handle_page_event(&mut self, code: u32, x: [f64; 7], now: Now) -> bool {
+        self.last_now = Some(now);
         match (
             code & 15,
             self.config.settings.capture.get((code & 15) as usize),
@@ -484,6 +514,7 @@ impl Endpoint {
 
     /// Timers: the coalescer, expiry, flush interval, backoff, credential refresh.
     pub fn handle_timeout(&mut self, now: Now) {
+        self.last_now = Some(now);
         let now = internal(now);
         let received = self.producer.records_received();
         self.producer.handle_timeout(now);

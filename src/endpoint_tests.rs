@@ -1504,3 +1504,60 @@ fn the_shell_listens_where_the_config_says_and_a_target_it_cannot_use_is_named()
         assert!(e.to_string().contains(want), "{e}");
     }
 }
+
+#[test]
+fn a_page_event_is_timed_by_its_own_stamp_near_the_last_clock_reading() {
+    use crate::capture::MouseSample;
+    // The listener's packing: code and whole-millisecond stamp in one number.
+    let code = 3 | 1 << 4 | 2 << 8 | 5 << 12;
+    assert_eq!(
+        MouseSample::split_stamp(code as f64 + 81_234.0 * 1_048_576.0),
+        (code, 81_234.0)
+    );
+    assert_eq!(
+        MouseSample::split_stamp(f64::from(PAGE_HIDDEN)),
+        (PAGE_HIDDEN, -1.0),
+        "no stamp"
+    );
+    let top = (4_294_967_295.0 * 1_048_576.0) + 1_048_575.0;
+    assert_eq!(MouseSample::split_stamp(top), (1_048_575, 4_294_967_295.0));
+    for junk in [f64::NAN, -1.0, f64::INFINITY, 1e300, 2f64.powi(52)] {
+        assert_eq!(MouseSample::split_stamp(junk), (0, -1.0), "{junk}");
+    }
+
+    let mut sim = Sim::new(json!({"capture": ["click"], "persistMaxBytes": 0}));
+    sim.serve();
+    let read = sim.now; // the last reading: the shell's drive after the answer
+                        // Within a second of it, a stamp stands in for the clocks; the wall clock follows.
+    let at = sim.ep.event_now((read.mono + 400) as f64).unwrap();
+    assert_eq!(
+        at,
+        Now {
+            mono: read.mono + 400,
+            wall: read.wall + 400
+        }
+    );
+    // Never back: a stamp before the last time given counts as that time.
+    let again = sim.ep.event_now((read.mono + 100) as f64).unwrap();
+    assert_eq!(again, at);
+    // A stamp on another clock (epoch milliseconds, modulo 2^32), far from the reading, or
+    // none: the shell reads the clocks.
+    let epochish = (1_795_704_302_000u64 % (1 << 32)) as f64;
+    for stamp in [-1.0, epochish, (read.mono + 5_000) as f64, f64::NAN] {
+        assert_eq!(sim.ep.event_now(stamp), None, "{stamp}");
+    }
+    // A click stamped 300 ms after the reading is recorded with that time.
+    let click = sim.ep.event_now((read.mono + 300) as f64).unwrap_or(read);
+    sim.ep
+        .handle_page_event(0, [5., 6., 5., 6., 0., 0., 0.], click);
+    sim.drive();
+    sim.wait(2_000);
+    sim.serve();
+    let t = sim.stored_json.last().unwrap()["t"].as_u64();
+    assert_eq!(
+        t,
+        Some(read.wall + 400),
+        "never back: 400 ms after the reading"
+    );
+    sim.balanced();
+}

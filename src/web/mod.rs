@@ -21,7 +21,7 @@ use wasm_bindgen_futures::JsFuture;
 // `store`: a write (a removal without a value), false when it threw. `listen`: the
 // lifecycle (14 hidden: visibilitychange to hidden, pagehide; 15 shown) and the mouse
 // events `kinds` (passive) on `selector`'s element or the document, each packed as
-// `MouseSample::from_wire` reads it; returns unlisten(all) (without all, only the mouse
+// `MouseSample::split_stamp` and `from_wire` read it (no clock read: its timeStamp); returns unlisten(all) (without all, only the mouse
 // listeners go); throws when no element matches. Firefox can dispatch visibilitychange
 // inside the pagehide handler (while localStorage is written): the nested event runs after
 // the running one returns instead of re-entering the module (a handler the browser killed
@@ -75,7 +75,8 @@ export function listen(selector, kinds, handler) {
   on(window, 'pagehide', () => run(14));
   on(window, 'pageshow', () => run(15));
   types.forEach((type, k) => on(target, type, (e) => handler(
-    k | (POINTER[e.pointerType] || 0) << 4 | (e.deltaMode || 0) << 6 | (e.button + 1) << 8 | e.buttons << 12,
+    Math.floor(e.timeStamp % 4294967296) * 1048576 +
+      (k | (POINTER[e.pointerType] || 0) << 4 | (e.deltaMode || 0) << 6 | (e.button + 1) << 8 | e.buttons << 12),
     e.clientX, e.clientY, e.pageX, e.pageY, e.deltaX || 0, e.deltaY || 0, e.deltaZ || 0)));
   return (all) => subs.splice(all ? 0 : 3).forEach((u) => u());
 }
@@ -150,7 +151,7 @@ extern "C" {
         url: &str,
         method: &str,
         headers: &str,
-        body: &str,
+        body: &[u8],
         keepalive: bool,
         cookies: bool,
         timeout_ms: u32,
@@ -214,7 +215,7 @@ pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
             &req.url,
             req.method,
             &headers,
-            &req.body,
+            req.body.as_bytes(),
             t.keepalive,
             t.cookies,
             timeout,

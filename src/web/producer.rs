@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 /// An event of the page as the JS helper hands it over: see [`Endpoint::handle_page_event`].
-pub(crate) type Handler = Closure<dyn FnMut(u32, f64, f64, f64, f64, f64, f64, f64)>;
+pub(crate) type Handler = Closure<dyn FnMut(f64, f64, f64, f64, f64, f64, f64, f64)>;
 
 struct Shared {
     ep: RefCell<Endpoint>,
@@ -189,10 +189,13 @@ impl Producer {
         // The helper finds the target before it listens: a start that fails leaves no
         // listener behind, and storage as it was (nothing is carried out before this).
         let weak = Rc::downgrade(&shared);
-        let handler: Handler = Closure::new(move |code: u32, a, b, c, d, e, f, g| {
+        let handler: Handler = Closure::new(move |packed: f64, a, b, c, d, e, f, g| {
             let Some(me) = weak.upgrade() else { return };
+            let (code, stamp) = crate::capture::MouseSample::split_stamp(packed);
+            let event_now = me.ep(|ep| ep.event_now(stamp));
+            let now = event_now.unwrap_or_else(now);
             // Most moves ask nothing of the shell.
-            if me.ep(|ep| ep.handle_page_event(code, [a, b, c, d, e, f, g], now())) {
+            if me.ep(|ep| ep.handle_page_event(code, [a, b, c, d, e, f, g], now)) {
                 me.drive();
             }
         });
