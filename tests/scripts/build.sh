@@ -20,6 +20,14 @@ for out in pkg pkg-demo; do
   node_modules/.bin/wasm-opt -Oz "$wasm" -o "$wasm.opt"
   mv "$wasm.opt" "$wasm"
   cp src/js/kinesis-browser-producer.js src/js/kinesis-browser-producer.d.ts "www/$out/"
+  # What pages load is minified, file by file (ESM kept, no bundling): the glue, the loader
+  # and the snippet are about 2.7 KB less gzip. The demo's build stays readable.
+  if [ "$out" = pkg ]; then
+    for js in "www/$out/kbp_core.js" "www/$out/kinesis-browser-producer.js" www/"$out"/snippets/*/*.js; do
+      node_modules/.bin/esbuild "$js" --minify --format=esm --log-level=warning --outfile="$js.min"
+      mv "$js.min" "$js"
+    done
+  fi
 done
 for f in www/pkg/kbp_core_bg.wasm www/pkg/kbp_core.js www/pkg/kinesis-browser-producer.js; do
   printf 'build: %-40s %8d bytes raw, %7d gzip -9\n' "$f" "$(wc -c < "$f")" "$(gzip -9 -c "$f" | wc -c)"
