@@ -62,14 +62,10 @@ pub struct MouseSample {
 }
 
 impl MouseSample {
-    /// An event as the shell's listener hands it over (one call, no allocation): `code`
-    /// packs what is not a coordinate — kind index (4 bits), pointer type (2: none, mouse,
-    /// pen, touch), wheel deltaMode (2), button + 1 (4), buttons (the bits from 12 up) — and
-    /// `x` holds clientX, clientY, pageX, pageY and the wheel's deltaX, deltaY, deltaZ.
     /// The listener's first number: the event's code (below 2^20) plus its `timeStamp` in
-    /// whole milliseconds (modulo 2^32) times 2^20: one number, as the closure takes at most
-    /// eight. Gives (code, timeStamp), the stamp -1 when there is none (0: a lifecycle event
-    /// passes its code alone) or the number is not that.
+    /// whole milliseconds (modulo 2^32, as `>>> 0` gives it) times 2^20: one number, as the
+    /// closure takes at most eight. Gives (code, timeStamp), the stamp -1 when there is none
+    /// (0: a lifecycle event passes its code alone) or the number is not that.
     pub fn split_stamp(packed: f64) -> (u32, f64) {
         const CODES: f64 = (1u64 << 20) as f64;
         if !(packed >= 0.0 && packed < (1u64 << 52) as f64) {
@@ -80,6 +76,10 @@ impl MouseSample {
         (code, if stamp > 0.0 { stamp } else { -1.0 })
     }
 
+    /// An event as the shell's listener hands it over (one call, no allocation): `code`
+    /// packs what is not a coordinate — kind index (4 bits), pointer type (2: none, mouse,
+    /// pen, touch), wheel deltaMode (2), button + 1 (4), buttons (the bits from 12 up) — and
+    /// `x` holds clientX, clientY, pageX, pageY and the wheel's deltaX, deltaY, deltaZ.
     pub fn from_wire(kind: EventKind, code: u32, x: [f64; 7]) -> MouseSample {
         MouseSample {
             kind,
@@ -238,7 +238,7 @@ pub fn session_from_random(bytes: Option<[u8; 24]>) -> Result<(String, u64), cra
     let Some(b) = bytes else {
         return Err(crate::error::Error::config(
             "crypto",
-            "crypto.getRandomValues is not available (it needs a secure context: https or localhost); the producer needs it for session ids and partition keys",
+            "crypto.getRandomValues is not available in this context; the producer needs it for session ids and partition keys",
         ));
     };
     let (sid, seed) = b.split_at(16);
@@ -359,7 +359,10 @@ mod tests {
         assert_eq!(seed, u64::from_le_bytes(b[16..].try_into().unwrap()));
         let e = session_from_random(None).unwrap_err();
         assert!(matches!(&e, crate::error::Error::Config { key, .. } if key == "crypto"));
-        assert!(e.to_string().contains("secure context"), "{e}");
+        assert!(
+            e.to_string().contains("getRandomValues is not available"),
+            "{e}"
+        );
     }
 
     fn sample(kind: EventKind, x: f64) -> MouseSample {

@@ -142,6 +142,18 @@ mod tests {
             kind: "app",
             code: None,
         };
+        // A new reason does not compile here until it is matched, and put in ALL.
+        for r in DropReason::ALL {
+            match r {
+                DropReason::BufferFull
+                | DropReason::Oversize
+                | DropReason::Invalid
+                | DropReason::Rejected
+                | DropReason::Expired
+                | DropReason::Closed
+                | DropReason::PersistFull => {}
+            }
+        }
         let reasons = union(DropReason::ALL.iter().map(|r| r.as_str()).collect());
         let drop = fields(&report.to_json(), &|k, v| match (k, v) {
             ("reason", _) => reasons.clone(),

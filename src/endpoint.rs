@@ -50,10 +50,10 @@ pub const PAGE_READ_EVERY_MS: u64 = 1_000;
 /// [`Endpoint::handle_page_event`] codes of the page's lifecycle: hidden or going away
 /// (`visibilitychange` to hidden, `pagehide`), and shown again (`pageshow`, visible).
 pub const PAGE_HIDDEN: u32 = 14;
-/// How long after the last reading of the clocks a page event's own timestamp stands in for
-/// them ([`Endpoint::event_now`]).
-pub const EVENT_STAMP_WINDOW_MS: u64 = 1_000;
 pub const PAGE_SHOWN: u32 = 15;
+/// How far from the last reading of the clocks (either way) a page event's own timestamp
+/// stands in for them ([`Endpoint::event_now`]).
+pub const EVENT_STAMP_WINDOW_MS: u64 = 1_000;
 /// Monotonic times inside the endpoint start this far after the shell's zero, so records
 /// captured by an earlier page (up to the longest time to live) can be placed on it.
 const MONO_EPOCH: u64 = 2 * 86_400_000;
@@ -154,8 +154,10 @@ pub struct Endpoint {
     timer_at: Option<u64>,
     /// When the shell last read the page's path and viewport ([`Endpoint::wants_page`]).
     page_read_at: Option<u64>,
-    /// The clocks as last read or derived ([`Endpoint::event_now`]), as the shell gave them.
-    last_now: Option<Now>,
+    /// The clocks as the shell last read them ([`Endpoint::event_now`] derives from these).
+    clock_read: Option<Now>,
+    /// The latest time given to the core, read or derived: times never go back from it.
+    last_given: Option<Now>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -262,7 +264,8 @@ impl Endpoint {
             corrupt_entries: restored.corrupt,
             timer_at: None,
             page_read_at: None,
-            last_now: None,
+            clock_read: None,
+            last_given: None,
         };
         me.flow.want(now, &me.clock);
         Ok(me)
@@ -322,19 +325,37 @@ impl Endpoint {
     /// clock, or over [`EVENT_STAMP_WINDOW_MS`] from the last reading): the shell reads the
     /// clocks then.
     pub fn event_now(&mut self, stamp: f64) -> Option<Now> {
-        let last = self.last_now?;
-        let from = last.mono.saturating_sub(EVENT_STAMP_WINDOW_MS) as f64;
-        let to = last.mono.saturating_add(EVENT_STAMP_WINDOW_MS) as f64;
+        let read = self.clock_read?;
+        let from = read.mono.saturating_sub(EVENT_STAMP_WINDOW_MS) as f64;
+        let to = read.mono.saturating_add(EVENT_STAMP_WINDOW_MS) as f64;
         if !(stamp >= from && stamp <= to) {
             return None;
         }
-        let mono = (stamp as u64).max(last.mono);
+        let floor = self.last_given.unwrap_or(read);
+        let mono = (stamp as u64).max(floor.mono);
         let now = Now {
             mono,
-            wall: last.wall.saturating_add(mono - last.mono),
+            wall: read.wall.saturating_add(mono.saturating_sub(read.mono)),
         };
-        self.last_now = Some(now);
+        self.last_given = Some(now);
         Some(now)
+    }
+
+    /// A time the shell gave: a reading of the clocks unless it is the one
+    /// [`Endpoint::event_now`] just derived; its monotonic part never goes back (a stamp
+    /// may be a hair ahead of the clock it stands in for). The wall clock may: a step back
+    /// of the visitor's clock is real.
+    fn given(&mut self, now: Now) -> Now {
+        if self.last_given == Some(now) {
+            return now;
+        }
+        let now = Now {
+            mono: now.mono.max(self.last_given.map_or(0, |g| g.mono)),
+            wall: now.wall,
+        };
+        self.clock_read = Some(now);
+        self.last_given = Some(now);
+        now
     }
 
     /// Whether the shell reads the page's path and viewport now for [`Endpoint::set_page`]:
@@ -394,7 +415,7 @@ impl Endpoint {
     /// reads them), or [`PAGE_HIDDEN`] / [`PAGE_SHOWN`]. True when the shell must drive:
     /// most moves ask nothing of it.
     pub fn handle_page_event(&mut self, code: u32, x: [f64; 7], now: Now) -> bool {
-        self.last_now = Some(now);
+        let now = self.given(now);
         match (
             code & 15,
             self.config.settings.capture.get((code & 15) as usize),
@@ -514,8 +535,7 @@ impl Endpoint {
 
     /// Timers: the coalescer, expiry, flush interval, backoff, credential refresh.
     pub fn handle_timeout(&mut self, now: Now) {
-        self.last_now = Some(now);
-        let now = internal(now);
+        let now = internal(self.given(now));
         let received = self.producer.records_received();
         self.producer.handle_timeout(now);
         self.changed_since(received, now);

@@ -1527,37 +1527,48 @@ fn a_page_event_is_timed_by_its_own_stamp_near_the_last_clock_reading() {
 
     let mut sim = Sim::new(json!({"capture": ["click"], "persistMaxBytes": 0}));
     sim.serve();
-    let read = sim.now; // the last reading: the shell's drive after the answer
-                        // Within a second of it, a stamp stands in for the clocks; the wall clock follows.
+    // The last reading: the shell's round of polls after the answer.
+    let read = sim.now;
+    // Within a second of it a stamp stands in for the clocks; the wall clock follows.
     let at = sim.ep.event_now((read.mono + 400) as f64).unwrap();
-    assert_eq!(
-        at,
-        Now {
-            mono: read.mono + 400,
-            wall: read.wall + 400
-        }
-    );
+    let plus = |ms: u64| Now {
+        mono: read.mono + ms,
+        wall: read.wall + ms,
+    };
+    assert_eq!(at, plus(400));
     // Never back: a stamp before the last time given counts as that time.
-    let again = sim.ep.event_now((read.mono + 100) as f64).unwrap();
-    assert_eq!(again, at);
+    assert_eq!(sim.ep.event_now((read.mono + 100) as f64), Some(at));
     // A stamp on another clock (epoch milliseconds, modulo 2^32), far from the reading, or
     // none: the shell reads the clocks.
     let epochish = (1_795_704_302_000u64 % (1 << 32)) as f64;
     for stamp in [-1.0, epochish, (read.mono + 5_000) as f64, f64::NAN] {
         assert_eq!(sim.ep.event_now(stamp), None, "{stamp}");
     }
-    // A click stamped 300 ms after the reading is recorded with that time.
-    let click = sim.ep.event_now((read.mono + 300) as f64).unwrap_or(read);
+    // A click stamped 300 ms after the reading, after one at 400: recorded at 400.
+    let click = sim.ep.event_now((read.mono + 300) as f64).unwrap();
     sim.ep
         .handle_page_event(0, [5., 6., 5., 6., 0., 0., 0.], click);
-    sim.drive();
+    // The window runs from the reading, not from the last stamp: events 600 ms apart do
+    // not carry one reading forward; the clocks the shell then reads open a new window.
+    assert_eq!(sim.ep.event_now((read.mono + 900) as f64), Some(plus(900)));
+    assert_eq!(sim.ep.event_now((read.mono + 1_500) as f64), None);
+    let reading = Now {
+        mono: read.mono + 1_500,
+        wall: read.wall + 1_700, // the visitor's clock stepped 200 ms meanwhile
+    };
+    sim.ep
+        .handle_page_event(0, [7., 8., 7., 8., 0., 0., 0.], reading);
+    assert_eq!(
+        sim.ep.event_now((read.mono + 2_100) as f64),
+        Some(Now {
+            mono: read.mono + 2_100,
+            wall: read.wall + 2_300
+        })
+    );
+    sim.now = reading;
     sim.wait(2_000);
     sim.serve();
-    let t = sim.stored_json.last().unwrap()["t"].as_u64();
-    assert_eq!(
-        t,
-        Some(read.wall + 400),
-        "never back: 400 ms after the reading"
-    );
+    let times: Vec<_> = sim.stored_json.iter().map(|r| r["t"].as_u64()).collect();
+    assert_eq!(times, [Some(read.wall + 400), Some(read.wall + 1_700)]);
     sim.balanced();
 }

@@ -15,7 +15,7 @@ use crate::io::{answer_from_wire, Answer, Now, Transmit};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-// What each function gives (comments stay out of the JS text: it ships as written):
+// What each function gives (comments stay out of the JS text, which ships to every page):
 // `random`: crypto.getRandomValues bytes. `page`: path and viewport, a line each.
 // `entries`: this crate's localStorage entries, `attributes`: an element's, as JSON pairs.
 // `store`: a write (a removal without a value), false when it threw. `listen`: the
@@ -30,7 +30,8 @@ use wasm_bindgen_futures::JsFuture;
 // made well-formed (a lone surrogate becomes U+FFFD, as in a Rust string). `call`: a page
 // function awaited, to JSON of its value, or rejected with the text of what it threw.
 // `send`: fetch (what tests/bench/page-close.mjs measured), headers a name and a value per
-// line; a keepalive request has no AbortSignal (Firefox may cancel a closing page's fetch
+// line, the body a view on the module's memory, copied before the page's fetch (which the
+// page may have wrapped) could keep it; a keepalive request has no AbortSignal (Firefox may cancel a closing page's fetch
 // that has one) and is not aborted at its timeout, only given up on. Resolves to the
 // status, the headers the core reads and the body, a line each (`io::answer_from_wire`);
 // rejects with 0 on timeout, else the failure's text.
@@ -75,7 +76,7 @@ export function listen(selector, kinds, handler) {
   on(window, 'pagehide', () => run(14));
   on(window, 'pageshow', () => run(15));
   types.forEach((type, k) => on(target, type, (e) => handler(
-    Math.floor(e.timeStamp % 4294967296) * 1048576 +
+    (e.timeStamp >>> 0) * 1048576 +
       (k | (POINTER[e.pointerType] || 0) << 4 | (e.deltaMode || 0) << 6 | (e.button + 1) << 8 | e.buttons << 12),
     e.clientX, e.clientY, e.pageX, e.pageY, e.deltaX || 0, e.deltaY || 0, e.deltaZ || 0)));
   return (all) => subs.splice(all ? 0 : 3).forEach((u) => u());
@@ -104,7 +105,7 @@ export function send(url, method, headers, body, keepalive, cookies, timeoutMs) 
     for (let i = 1; i < lines.length; i += 2) h.append(lines[i - 1], lines[i]);
   } catch (e) { return Promise.reject(reason(e)); }
   const init = { method, headers: h, mode: 'cors', credentials: cookies ? 'same-origin' : 'omit' };
-  if (method !== 'GET') init.body = body;
+  if (method !== 'GET') init.body = body.slice();
   let abort = null;
   if (keepalive) init.keepalive = true;
   else { const c = new AbortController(); init.signal = c.signal; abort = () => c.abort(); }
