@@ -88,13 +88,17 @@ async function bundles() {
   return out;
 }
 
-function page(anchor, sinkUrl) {
+/**
+ * The page of one anchor. Ours loads `pkg` (the product build by default) with `extra` keys
+ * in its config: tests/bench/ab.mjs puts builds side by side this way.
+ */
+export function page(anchor, sinkUrl, { pkg = '/pkg', extra = {} } = {}) {
   const config = { region: 'us-east-1', streamName: 'general_stream', identityPoolId: 'us-east-1:00000000-0000-4000-8000-0000000b0b00', credentialsUrl: `${sinkUrl}/credentials`, endpoint: sinkUrl };
-  const ours = { streamName: 'general_stream', region: 'us-east-1', endpoint: sinkUrl, credentials: { url: `${sinkUrl}/credentials` } };
+  const ours = { streamName: 'general_stream', region: 'us-east-1', endpoint: sinkUrl, credentials: { url: `${sinkUrl}/credentials` }, ...extra };
   // Ours as a page gets it (product defaults), and keeping every move: the cost per captured event.
   if (anchor === 'oursEveryMove') ours.mousemoveMaxPerSecond = 1000;
   const start = anchor === 'ours' || anchor === 'oursEveryMove'
-    ? `const m = await import('/pkg/kinesis-browser-producer.js'); await m.ready;
+    ? `const m = await import('${pkg}/kinesis-browser-producer.js'); await m.ready;
        const p = m.Producer.start(${JSON.stringify(ours)});
        window.bench = { record: (o) => p.record(o), flush: () => p.flush(), stats: () => p.stats() }; `
     : `const m = await import('/bundles/${anchor}.js'); window.bench = m.start(${JSON.stringify(config)});`;
@@ -171,7 +175,7 @@ async function open(browser, base, sink, anchor) {
  * EVENTS trusted mouse events (moves, with a press and click every 50), then a flush and the
  * wait for delivery: main-thread script time over all of it, and what reached the sink.
  */
-async function mouse({ page, cdp, sink }) {
+export async function mouse({ page, cdp, sink }) {
   const metric = async (name) => (await cdp.send('Performance.getMetrics')).metrics.find((x) => x.name === name).value;
   sink.reset();
   const coalesced0 = await page.evaluate(() => { window.seen = 0; window.longTasks = 0; return window.bench.stats?.().mousemoveCoalesced ?? 0; });
