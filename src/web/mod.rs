@@ -21,8 +21,9 @@ use wasm_bindgen_futures::JsFuture;
 // `store`: a write (a removal without a value), false when it threw. `listen`: the
 // lifecycle (14 hidden: visibilitychange to hidden, pagehide; 15 shown) and the mouse
 // events `kinds` (passive) on `selector`'s element or the document, each packed as
-// `MouseSample::split_stamp` and `from_wire` read it (no clock read: its timeStamp); returns unlisten(all) (without all, only the mouse
-// listeners go); throws when no element matches. Firefox can dispatch visibilitychange
+// `MouseSample::split_stamp` and `from_wire` read it (its timeStamp, not a clock read);
+// returns unlisten(all) (without all, only the mouse listeners go); throws when no element
+// matches. Firefox can dispatch visibilitychange
 // inside the pagehide handler (while localStorage is written): the nested event runs after
 // the running one returns instead of re-entering the module (a handler the browser killed
 // never returns: its mark goes stale after a second). `records`: putRecords' argument as

@@ -28,13 +28,12 @@ const specs = (process.argv[2] || 'www/pkg;baseline').split(';').map((s) => {
 });
 process.env.BENCH_EVENTS ||= process.argv[3] || '3000';
 // After BENCH_EVENTS is set: compare.mjs reads it when it loads.
-const { page, mouse } = await import('./compare.mjs');
+const { page, mouse, BUNDLES: ENTRIES } = await import('./compare.mjs');
 const ROUNDS = Number(process.argv[4] || 3);
-const BUNDLES = path.join(os.tmpdir(), 'kbp-ab');
+const OUT = path.join(os.tmpdir(), 'kbp-ab');
 
 for (const a of new Set(specs.filter((s) => !s.dir).map((s) => s.anchor))) {
-  const file = a === 'awsRum' ? 'aws-rum' : a === 'smithySign' ? 'smithy-sign' : a;
-  await esbuild.build({ entryPoints: [path.join(ROOT, 'tests/bench/anchors', `${file}.js`)], bundle: true, format: 'esm', platform: 'browser', minify: true, outfile: path.join(BUNDLES, `${a}.js`), logLevel: 'silent' });
+  await esbuild.build({ entryPoints: [path.join(ROOT, 'tests/bench/anchors', `${ENTRIES[a]}.js`)], bundle: true, format: 'esm', platform: 'browser', minify: true, outfile: path.join(OUT, `${a}.js`), logLevel: 'silent' });
 }
 const sinks = [];
 for (const s of specs) {
@@ -49,7 +48,7 @@ const server = http.createServer(async (req, res) => {
     return res.writeHead(200, { 'Content-Type': 'text/html' }).end(page(specs[i].anchor, sinks[i].url, { pkg: `/pkg${i}`, extra: specs[i].extra }));
   }
   const p = /^\/pkg(\d+)\/(.+)$/.exec(url.pathname);
-  const file = p ? path.join(specs[Number(p[1])].dir, p[2]) : url.pathname.startsWith('/bundles/') ? path.join(BUNDLES, url.pathname.slice(9)) : null;
+  const file = p ? path.join(specs[Number(p[1])].dir, p[2]) : url.pathname.startsWith('/bundles/') ? path.join(OUT, url.pathname.slice(9)) : null;
   let body;
   try {
     body = await readFile(file);

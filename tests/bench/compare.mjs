@@ -29,7 +29,8 @@ const SEQUENTIAL = Boolean(process.env.BENCH_SEQUENTIAL);
 const PRODUCERS = (process.env.BENCH_ANCHORS || 'ours,oursEveryMove,sdk,amplify,aws4fetch').split(',');
 const TIMED = ['baseline', ...PRODUCERS];
 const SIZED = ['ours', 'sdk', 'amplify', 'awsRum', 'aws4fetch'];
-const BUNDLES = { sdk: 'sdk', amplify: 'amplify', awsRum: 'aws-rum', aws4fetch: 'aws4fetch', baseline: 'baseline', smithySign: 'smithy-sign' };
+/** Each anchor's entry file in tests/bench/anchors (ab.mjs builds them too). */
+export const BUNDLES = { sdk: 'sdk', amplify: 'amplify', awsRum: 'aws-rum', aws4fetch: 'aws4fetch', baseline: 'baseline', smithySign: 'smithy-sign' };
 const NAMES = {
   ours: 'kinesis-browser-producer (defaults: moves coalesced to 30/s)', oursEveryMove: 'kinesis-browser-producer, every move kept (mousemoveMaxPerSecond 1000)',
   sdk: 'AWS SDK v3 client-kinesis + hand batching', amplify: 'Amplify Analytics (Kinesis)', awsRum: 'aws-rum-web (CloudWatch RUM web client)',
