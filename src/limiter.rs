@@ -7,64 +7,75 @@
 //! botocore's `botocore/retries/adaptive.py` and `cubic.py`, smithy-rs's
 //! `client_rate_limiter.rs`): off until the first throttling answer; then a send rate that a
 //! throttle cuts to β = 0.7 of the rate measured at the time, and that grows back as a CUBIC
-//! curve (C = 0.4) towards and past that rate, never above twice the measured send rate.
+//! curve towards and past that rate, never above twice the measured send rate.
 //!
 //! What differs, for Kinesis and for many producers:
-//! - The unit is a PutRecords request: with aggregation a request carries one Kinesis
-//!   record per key, so fewer requests are fewer Kinesis records (the 1,000/s of a shard),
-//!   each fuller; the bytes are what they are.
+//! - The unit is the byte, not the request: a shard's binding limit is its bytes (1 MiB/s;
+//!   "Quotas and limits", <https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html>)
+//!   whenever a Kinesis record is over 1 KiB, which an aggregate is. The SDKs' rates are
+//!   requests a second; ours are KiB a second, with the same constants. A request of `b`
+//!   bytes holds the next one back `b / rate`, and the producer sends at most one second of
+//!   its rate in a request (at least one aggregate), so a throttled page sends about its
+//!   share of the stream, not its whole backlog at every attempt.
 //! - A throttle is any record of the answer refused with `ProvisionedThroughputExceeded`,
 //!   or the whole request throttled.
-//! - It never holds a producer below what the stream granted it: the rate of its requests
-//!   that were accepted whole is a floor.
+//! - The curve comes back to the last throttle's rate in a fixed time (`K_S`), not in one
+//!   that grows with the rate.
+//! - It never holds a producer below what the stream granted it: the rate at which the
+//!   stream took its bytes is a floor.
 
-/// The SDKs' constants: the cut on a throttle and the CUBIC scale.
+/// The SDKs' cut on a throttle.
 const BETA: f64 = 0.7;
-const SCALE: f64 = 0.4;
-/// The lowest rate, requests per second (the SDKs' minimum fill rate).
-pub const MIN_RATE: f64 = 0.5;
+const KIB: f64 = 1024.0;
+/// The time CUBIC takes to grow back to the rate of the last throttle, in seconds. The SDKs'
+/// curve, `C (t - K)^3 + W_max` with `C` = 0.4 requests/s³, puts it at `cbrt(W_max (1 - β) / C)`:
+/// about 1 s for a client at one request a second. In bytes that scale would make the time
+/// depend on the size of the records; ours is fixed, `C = W_max (1 - β) / K³`, so every page,
+/// whatever its rate, comes back in `K`. Measured (`npm run scale` and
+/// tests/scale_invariants.rs): a slower curve throws fewer requests away on throttles (10,000
+/// pages on 8 shards at 2×: amplification 1.55 with 2 s, 1.34 with 3.4 s), but holds pages
+/// below a stream that has room again for longer: from 3 s on, a backlog no longer drains at
+/// the shard's rate once the load stops.
+const K_S: f64 = 2.0;
+/// The lowest rate, bytes per second (the SDKs' minimum fill rate of 0.5, in KiB/s).
+pub const MIN_RATE: f64 = 0.5 * KIB;
 /// Smoothing of the measured rates (the SDKs' 0.8).
 const SMOOTHING: f64 = 0.8;
 
-/// The cube root of `a` ≥ 0 by Newton's method: `f64::cbrt` brings 2 KB of libm into the
-/// module for one call a throttle.
-fn cbrt(a: f64) -> f64 {
-    let mut x = a.max(1.0);
-    for _ in 0..60 {
-        x = (2.0 * x + a / (x * x)) / 3.0;
-    }
-    x
-}
-
-/// A rate measured from the times of events, smoothed: events per second.
+/// A byte rate measured from events (a request sent, an answer), smoothed.
 #[derive(Debug, Clone, Copy, Default)]
 struct Meter {
     last: Option<u64>,
-    /// Smoothed interval in milliseconds.
+    /// Smoothed interval in milliseconds, and bytes an event.
     interval_ms: Option<f64>,
+    bytes: f64,
 }
 
 impl Meter {
-    fn tick(&mut self, now: u64) {
+    fn tick(&mut self, now: u64, bytes: usize) {
+        let bytes = bytes as f64;
         if let Some(last) = self.last {
             let dt = now.saturating_sub(last).max(1) as f64;
             self.interval_ms = Some(match self.interval_ms {
                 Some(i) => SMOOTHING * i + (1.0 - SMOOTHING) * dt,
                 None => dt,
             });
+            self.bytes = SMOOTHING * self.bytes + (1.0 - SMOOTHING) * bytes;
+        } else {
+            self.bytes = bytes;
         }
         self.last = Some(now);
     }
 
     fn rate(&self) -> Option<f64> {
-        self.interval_ms.map(|i| 1000.0 / i)
+        self.interval_ms.map(|i| self.bytes * 1000.0 / i)
     }
 
     /// The rate as of `now`: a gap longer than the usual interval counts as one, so the rate
     /// of something that stopped happening decays.
     fn rate_at(&self, now: u64) -> f64 {
         match (self.interval_ms, self.last) {
-            (Some(i), Some(last)) => 1000.0 / i.max(now.saturating_sub(last) as f64),
+            (Some(i), Some(last)) => self.bytes * 1000.0 / i.max(now.saturating_sub(last) as f64),
             _ => 0.0,
         }
     }
@@ -74,15 +85,15 @@ impl Meter {
 #[derive(Debug, Clone, Default)]
 pub struct Limiter {
     enabled: bool,
-    /// Requests per second allowed now.
+    /// Bytes per second allowed now.
     rate: f64,
     /// The rate at the last throttle (CUBIC's W_max) and when it came.
     w_max: f64,
-    k: f64,
     last_throttle: u64,
     sends: Meter,
     granted: Meter,
-    last_send: Option<u64>,
+    /// When the last request went, and its bytes.
+    last_send: Option<(u64, usize)>,
 }
 
 impl Limiter {
@@ -91,7 +102,7 @@ impl Limiter {
         self.enabled
     }
 
-    /// Requests per second allowed now (`f64::INFINITY` while off).
+    /// Bytes per second allowed now (`f64::INFINITY` while off).
     pub fn rate(&self) -> f64 {
         if self.enabled {
             self.rate
@@ -100,43 +111,54 @@ impl Limiter {
         }
     }
 
+    /// The most a request may carry now: one second of the rate, at least `floor` (`None`
+    /// for no limit).
+    pub fn max_request_bytes(&self, floor: usize) -> Option<usize> {
+        self.enabled.then(|| (self.rate as usize).max(floor))
+    }
+
     /// When the next request may go (monotonic ms): `None` for no limit.
     pub fn next_send(&self) -> Option<u64> {
         if !self.enabled {
             return None;
         }
-        let last = self.last_send?;
-        Some(last + (1000.0 / self.rate).ceil() as u64)
+        let (last, bytes) = self.last_send?;
+        Some(last + (bytes as f64 * 1000.0 / self.rate).ceil() as u64)
     }
 
-    /// A request went out at `now`.
-    pub fn on_send(&mut self, now: u64) {
-        self.sends.tick(now);
-        self.last_send = Some(now);
+    /// A request of `bytes` went out at `now`.
+    pub fn on_send(&mut self, now: u64, bytes: usize) {
+        self.sends.tick(now, bytes);
+        self.last_send = Some((now, bytes));
     }
 
     /// Its answer came at `now`: `throttled` when the stream refused any of it for
-    /// throughput.
-    pub fn on_answer(&mut self, now: u64, throttled: bool) {
+    /// throughput; `taken` the bytes it stored.
+    pub fn on_answer(&mut self, now: u64, throttled: bool, taken: usize) {
+        self.granted.tick(now, taken);
         let measured = self.sends.rate().unwrap_or(MIN_RATE);
         if throttled {
+            // The first throttle cuts from what the page was sending: the smoothed rate, or
+            // the throttled request as one second's worth (the default flush interval),
+            // whichever is more (the smoothed rate lags a page whose requests grow).
+            let last = self.last_send.map_or(0.0, |(_, b)| b as f64);
             let at = if self.enabled {
                 measured.min(self.rate)
             } else {
-                measured
+                measured.max(last)
             };
             self.w_max = at;
-            self.k = cbrt(self.w_max * (1.0 - BETA) / SCALE);
             self.last_throttle = now;
             self.rate = at * BETA;
             self.enabled = true;
         } else {
-            self.granted.tick(now);
             if !self.enabled {
                 return;
             }
             let t = now.saturating_sub(self.last_throttle) as f64 / 1000.0;
-            self.rate = (SCALE * (t - self.k).powi(3) + self.w_max).min(2.0 * measured);
+            let c = (1.0 - BETA) / (K_S * K_S * K_S);
+            self.rate =
+                (self.w_max * (1.0 + c * (t - K_S) * (t - K_S) * (t - K_S))).min(2.0 * measured);
         }
         self.rate = self.rate.max(self.granted.rate_at(now)).max(MIN_RATE);
     }
@@ -146,63 +168,96 @@ impl Limiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_cube_root_is_the_cube_root() {
-        for a in [0.0, 1e-6, 0.3, 1.0, 2.0, 27.0, 1e6, 1e12] {
-            assert!(
-                (cbrt(a) - a.cbrt()).abs() <= 1e-9 * a.cbrt().max(1.0),
-                "{a}"
-            );
-        }
-    }
+    const B: usize = 4096;
 
     #[test]
-    fn off_until_throttled_then_cut_and_grown_back() {
+    fn off_until_throttled_then_cut_and_paced_by_the_bytes() {
         let mut l = Limiter::default();
         for i in 0..10 {
-            l.on_send(i * 1000);
-            l.on_answer(i * 1000 + 50, false);
+            l.on_send(i * 1000, B);
+            l.on_answer(i * 1000 + 50, false, B);
         }
         assert!(!l.is_enabled());
         assert_eq!(l.next_send(), None, "no throttling: no delay");
-        // Throttled at one request a second: cut to 0.7 of it.
-        l.on_send(10_000);
-        l.on_answer(10_050, true);
+        assert_eq!(l.max_request_bytes(2048), None, "nor a limit on the size");
+        // Throttled while sending 4 KiB a second.
+        l.on_send(10_000, B);
+        l.on_answer(10_050, true, 0);
         assert!(l.is_enabled());
-        // Not below what the stream granted it until then (1/s)...
+        let first = l.rate();
+        assert!(first < B as f64, "cut below the send rate: {first}");
+        // Not below what the stream granted it (about 4 KiB a second until now, then nothing).
         assert!(
-            (l.rate() - 1.0).abs() < 1e-9,
-            "floored at what was granted: {}",
-            l.rate()
+            first >= 0.8 * B as f64,
+            "floored at what was granted: {first}"
         );
-        // ...which a second throttle in a row halves: then the cut shows.
-        l.on_send(11_000);
-        l.on_answer(11_050, true);
-        assert!(l.rate() < 0.75, "{}", l.rate());
+        // A second throttle in a row: the grant decays and the cut shows.
+        l.on_send(11_000, B);
+        l.on_answer(11_050, true, 0);
+        assert!(l.rate() < first, "{} after {first}", l.rate());
+        // A 4 KiB request at under 4 KiB/s holds the next back more than a second, and the
+        // next carries one second of the rate.
         assert!(l.next_send().unwrap() > 11_000 + 1000);
+        assert_eq!(l.max_request_bytes(0), Some(l.rate() as usize));
+        assert_eq!(
+            l.max_request_bytes(1 << 20),
+            Some(1 << 20),
+            "at least the floor"
+        );
     }
 
     #[test]
-    fn the_rate_never_drops_below_what_was_granted_and_recovers() {
+    fn after_a_throttle_it_is_back_at_that_rate_in_k_seconds_and_grows_past_it() {
         let mut l = Limiter::default();
-        // Every other request of 2/s is throttled: 1/s is granted.
+        let mut t = 0;
+        // Sending about 8 KiB a second, the stream taking all of it.
+        for _ in 0..20 {
+            l.on_send(t, 2 * B);
+            l.on_answer(t + 20, false, 2 * B);
+            t += 1000;
+        }
+        l.on_send(t, 2 * B);
+        l.on_answer(t + 20, true, 0);
+        let throttled_at = t + 20;
+        // The rate measured when it came (the cut from it is floored at what was granted).
+        let w_max = (2 * B) as f64;
+        assert!(l.rate() < w_max);
+        let mut at_k = None;
+        // Paced by the limiter, every request taken whole.
+        while t < throttled_at + 3 * K_S as u64 * 1000 {
+            t = l.next_send().unwrap().max(t + 1);
+            let bytes = l.max_request_bytes(0).unwrap();
+            l.on_send(t, bytes);
+            l.on_answer(t + 20, false, bytes);
+            if at_k.is_none() && t + 20 >= throttled_at + K_S as u64 * 1000 {
+                at_k = Some(l.rate());
+            }
+        }
+        let at_k = at_k.unwrap();
+        assert!(
+            (at_k - w_max).abs() <= 0.05 * w_max,
+            "at K: {at_k} against {w_max}"
+        );
+        assert!(l.rate() > 1.2 * w_max, "{} past {w_max}", l.rate());
+    }
+
+    #[test]
+    fn the_rate_never_drops_below_what_was_granted() {
+        let mut l = Limiter::default();
+        // Every other request of 4 KiB at 2 a second is throttled: 4 KiB/s are granted.
         let mut t = 0;
         for i in 0..40 {
-            l.on_send(t);
-            l.on_answer(t + 20, i % 2 == 1);
+            let throttled = i % 2 == 1;
+            l.on_send(t, B);
+            l.on_answer(t + 20, throttled, if throttled { 0 } else { B });
             t += 500;
         }
-        assert!(l.rate() >= 0.9, "granted about 1/s: {}", l.rate());
-        let cut = l.rate();
-        // No throttle for a while: the rate grows back past where it was cut.
-        for _ in 0..40 {
-            let at = l.next_send().unwrap().max(t);
-            l.on_send(at);
-            l.on_answer(at + 20, false);
-            t = at + 20;
-        }
-        assert!(l.rate() > cut, "{} after {}", l.rate(), cut);
-        assert!(l.rate() >= MIN_RATE);
+        // (A smoothed figure: just after a throttle it is a little under the average.)
+        assert!(
+            l.rate() >= 0.85 * B as f64,
+            "granted about 4 KiB/s: {}",
+            l.rate()
+        );
     }
 
     #[test]
@@ -211,11 +266,12 @@ mod tests {
         let mut t = 0;
         for _ in 0..50 {
             let at = l.next_send().unwrap_or(t).max(t);
-            l.on_send(at);
-            l.on_answer(at + 20, true);
+            l.on_send(at, B);
+            l.on_answer(at + 20, true, 0);
             t = at + 20;
         }
         assert!((l.rate() - MIN_RATE).abs() < 1e-9, "{}", l.rate());
-        assert!(l.next_send().unwrap() >= t - 20 + 2000 - 1);
+        let wait = (B as f64 * 1000.0 / MIN_RATE) as u64;
+        assert!(l.next_send().unwrap() >= t - 20 + wait);
     }
 }
