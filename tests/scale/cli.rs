@@ -80,6 +80,7 @@ mod app {
     }
 
     /// A run of the set: its parameters, and the producers from the load if not given.
+    #[derive(Clone, Copy)]
     struct Spec {
         keys: Keys,
         shards: usize,
@@ -88,6 +89,7 @@ mod app {
         workload: Workload,
         duration_s: u64,
         bucket: Option<sim::Bucket>,
+        limiter: sim::Limiter,
     }
 
     /// The standard set: session keys on 2 and 8 shards at 0.5×, 1× and 2× (the headline:
@@ -105,6 +107,7 @@ mod app {
             workload,
             duration_s,
             bucket: None,
+            limiter: sim::Limiter::Off,
         };
         let mut v = Vec::new();
         for &shards in &[2, 8] {
@@ -126,6 +129,17 @@ mod app {
         let mut debt = spec(Keys::Session, 2, 2.0, DEMO, d(120, 60));
         debt.bucket = Some(sim::Bucket::Debt);
         v.push(debt);
+        // The core's rate limiter (`adaptiveRate: true`) beside today's default: every run
+        // again with it on (but the bucket in debt, a model question, not the producer's).
+        let on: Vec<Spec> = v
+            .iter()
+            .filter(|s| s.bucket.is_none())
+            .map(|s| Spec {
+                limiter: sim::Limiter::On,
+                ..*s
+            })
+            .collect();
+        v.extend(on);
         v
     }
 
@@ -148,6 +162,7 @@ mod app {
         if let Some(b) = spec.bucket {
             p.bucket = b;
         }
+        p.limiter = spec.limiter;
         if let Some(b) = a.get("--bucket") {
             p.bucket = sim::Bucket::parse(b).expect("--bucket strict|debt");
         }
@@ -215,6 +230,7 @@ mod app {
                 workload,
                 duration_s: a.num("--duration-s").unwrap_or(60),
                 bucket: None,
+                limiter: sim::Limiter::Off,
             }]
         } else {
             standard(a.has("--quick"))
@@ -339,6 +355,11 @@ mod app {
         out
     }
 
+    /// The headline run (10,000 producers on 8 shards) with `limiter`.
+    fn is_headline(p: &Params, limiter: sim::Limiter) -> bool {
+        p.producers == 10_000 && p.shards == 8 && p.limiter == limiter
+    }
+
     fn markdown(done: &[Done], costs: &[sim::CoreCost], svg: &str, total_s: f64) -> String {
         let mut m = String::new();
         let _ = writeln!(m, "{START}");
@@ -409,11 +430,11 @@ is even).\n"
         );
         let _ = writeln!(
             m,
-            "| keys | bucket | shards | producers | timers × messages | simulated s | offered (binds) | goodput (bytes · records) | amplification | requests / 1,000 records | p50 ms | p99 ms | dropped: expired · buffer · other | pending at end | lost | fairness | wire MB up · down | up ÷ stored bytes | wall s |"
+            "| limiter | keys | bucket | shards | producers | timers × messages | simulated s | offered (binds) | goodput (bytes · records) | amplification | requests / 1,000 records | p50 ms | p99 ms | dropped: expired · buffer · other | pending at end | lost | fairness | wire MB up · down | up ÷ stored bytes | wall s |"
         );
         let _ = writeln!(
             m,
-            "|---|---|---:|---:|---|---:|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|"
+            "|---|---|---|---:|---:|---|---:|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|"
         );
         for d in done {
             let r = &d.report;
@@ -422,12 +443,17 @@ is even).\n"
             let other = r.dropped - r.drop_count("expired") - r.drop_count("bufferFull");
             let _ = writeln!(
                 m,
-                "| {} | {} | {} | {}{} | {} × {} | {} | {:.2}× ({}) | **{:.3}** ({:.3} · {:.3}) | **{:.2}** | {:.1} | {} | **{}** | {} · {} · {} | {} | **{}** | {:.3} | {} · {} | {:.1} | {:.0} |",
+                "| {} | {} | {} | {} | {}{} | {} × {} | {} | {:.2}× ({}) | **{:.3}** ({:.3} · {:.3}) | **{:.2}** | {:.1} | {} | **{}** | {} · {} · {} | {} | **{}** | {:.3} | {} · {} | {:.1} | {:.0} |",
+                p.limiter.as_str(),
                 p.keys.as_str(),
                 p.bucket.as_str(),
                 p.shards,
                 thousands(p.producers as u64),
-                if p.producers == 10_000 && p.shards == 8 { " (headline)" } else { "" },
+                match (is_headline(p, sim::Limiter::Off), is_headline(p, sim::Limiter::On)) {
+                    (true, _) => " (headline)",
+                    (_, true) => " (headline, limiter on)",
+                    _ => "",
+                },
                 p.workload.timers,
                 p.workload.messages,
                 p.duration_ms / 1000,
@@ -460,7 +486,7 @@ is even).\n"
         let _ = writeln!(m, "```\n");
         if let Some(h) = done
             .iter()
-            .find(|d| d.report.params.producers == 10_000 && d.report.params.shards == 8)
+            .find(|d| is_headline(&d.report.params, sim::Limiter::Off))
         {
             let r = &h.report;
             let _ =
@@ -493,6 +519,43 @@ takes, while one that did not sends a larger one, which it refuses more often"
                 } else {
                     ""
                 },
+            );
+        }
+        let headline = |l| done.iter().find(|d| is_headline(&d.report.params, l));
+        if let (Some(off), Some(on)) = (headline(sim::Limiter::Off), headline(sim::Limiter::On)) {
+            let (off, on) = (&off.report, &on.report);
+            let wall = |r: &Report| r.wall_ms as f64 / 1000.0;
+            let _ =
+                writeln!(
+                m,
+                "With the core's rate limiter on (`adaptiveRate: true`, src/limiter.rs: the SDKs' \
+adaptive mode in bytes a second, a request carrying one second of the rate, at least 1 KiB \
+when aggregating, and holding the next back by its bytes), the headline run, off → on: \
+goodput {:.3} → {:.3}, amplification {:.2} → {:.2} ({}), {:.1} → {:.1} bytes up for each byte \
+stored ({} → {} MB up), fairness {:.2} → {:.2}, p50 {} → {} ms and p99 {} → {} ms, lost {} → \
+{}, wall {:.0} → {:.0} s. Paced at its share, every page's backlog waits in order until its \
+time to live, so what is stored is old; without it the pages that get through send fresh \
+records and the others none. The core's default: `adaptiveRate: {}`.\n",
+                off.goodput(),
+                on.goodput(),
+                off.amplification(),
+                on.amplification(),
+                if on.amplification() <= 1.5 { "met" } else { "not met" },
+                off.wire_amplification(),
+                on.wire_amplification(),
+                thousands(off.bytes_up / 1_000_000),
+                thousands(on.bytes_up / 1_000_000),
+                off.fairness(),
+                on.fairness(),
+                off.percentile(50.0),
+                on.percentile(50.0),
+                off.percentile(99.0),
+                on.percentile(99.0),
+                off.lost,
+                on.lost,
+                wall(off),
+                wall(on),
+                kinesis_browser_producer::config::Settings::default().adaptive_rate,
             );
         }
         let short: Vec<String> = done
@@ -553,7 +616,7 @@ decoding what was stored, writing the answer).\n"
         }
         if let Some(h) = done
             .iter()
-            .find(|d| d.report.params.producers == 10_000 && d.report.params.shards == 8)
+            .find(|d| is_headline(&d.report.params, sim::Limiter::Off))
         {
             let r = &h.report;
             let wall = r.wall_ms as f64 / 1000.0;
@@ -618,10 +681,10 @@ thread count). Machine: {} cores.",
                 p.shards,
                 p.workload.timers,
                 p.workload.messages,
-                if p.bucket == sim::Bucket::Debt {
-                    ", debt"
-                } else {
-                    ""
+                match (p.bucket, p.limiter) {
+                    (sim::Bucket::Debt, _) => ", debt",
+                    (_, sim::Limiter::On) => ", limiter on",
+                    _ => "",
                 }
             );
             match series.iter_mut().find(|(n, _)| *n == name) {
@@ -759,8 +822,26 @@ thread count). Machine: {} cores.",
             &bticks,
             &|t| format!("{t:.0}"),
         );
+        // A series with the limiter on: its limiter-off series' colour, dashed.
+        let bases: Vec<&str> = series
+            .iter()
+            .map(|(n, _)| n.trim_end_matches(", limiter on"))
+            .filter(|n| !n.is_empty())
+            .fold(Vec::new(), |mut v, n| {
+                if !v.contains(&n) {
+                    v.push(n);
+                }
+                v
+            });
         for (i, (name, runs)) in series.iter().enumerate() {
-            let c = colors[i % colors.len()];
+            let base = name.trim_end_matches(", limiter on");
+            let ci = bases.iter().position(|b| *b == base).unwrap_or(i);
+            let c = colors[ci % colors.len()];
+            let dash = if base.len() < name.len() {
+                " stroke-dasharray=\"6 4\""
+            } else {
+                ""
+            };
             for (panel, f) in [(&g, 0), (&a, 1), (&b, 2)] {
                 let pts: Vec<String> = runs
                     .iter()
@@ -778,7 +859,7 @@ thread count). Machine: {} cores.",
                     .collect();
                 let _ = writeln!(
                     s,
-                    "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>",
+                    "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"{dash} points=\"{}\"/>",
                     pts.join(" ")
                 );
                 for pt in &pts {
@@ -791,7 +872,7 @@ thread count). Machine: {} cores.",
         // The headline run, second by second.
         if let Some(hd) = done
             .iter()
-            .find(|d| d.report.params.producers == 10_000 && d.report.params.shards == 8)
+            .find(|d| is_headline(&d.report.params, sim::Limiter::Off))
             .or(done.first())
         {
             let r = &hd.report;
