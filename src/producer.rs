@@ -77,6 +77,18 @@ pub struct KinesisRecord {
     pub aggregated: Option<Vec<u8>>,
 }
 
+impl KinesisRecord {
+    /// Its bytes as a shard counts them (data and partition key), `records` its batch's.
+    fn wire_size(&self, records: &[Buffered]) -> usize {
+        let first = self.members.first().and_then(|&i| records.get(i));
+        match (&self.aggregated, first) {
+            (Some(a), Some(f)) => a.len() + f.partition_key.len(),
+            (None, Some(f)) => f.size(),
+            _ => 0,
+        }
+    }
+}
+
 /// Records taken for one PutRecords request; give it back to [`Producer::handle_result`].
 #[derive(Debug)]
 pub struct Batch {
@@ -819,6 +831,17 @@ impl Producer {
         next
     }
 
+    /// The most the rate limiter lets a request carry (`None`: no limit), in the bytes a
+    /// shard counts, as `take_batch` sizes a batch.
+    fn limited_bytes(&self) -> Option<usize> {
+        let floor = if self.settings.aggregation {
+            LIMITED_REQUEST_FLOOR
+        } else {
+            0
+        };
+        self.limiter.max_request_bytes(floor)
+    }
+
     /// When the rate limiter lets the next request go (0: now).
     fn limiter_at(&self) -> EpochMillis {
         self.limiter.next_send().unwrap_or(0)
@@ -883,15 +906,7 @@ impl Producer {
         });
         let max_bytes = self.settings.max_batch_bytes;
         let max_bytes = self.window.map_or(max_bytes, |w| w.min(max_bytes));
-        let floor = if self.settings.aggregation {
-            LIMITED_REQUEST_FLOOR
-        } else {
-            0
-        };
-        let max_bytes = self
-            .limiter
-            .max_request_bytes(floor)
-            .map_or(max_bytes, |l| l.min(max_bytes));
+        let max_bytes = self.limited_bytes().map_or(max_bytes, |l| l.min(max_bytes));
         let (records, kinesis) = self.take_batch(max_records, max_bytes);
         self.stats.buffering_time_ms.add(now.saturating_sub(waited));
         Some(self.start(records, kinesis, now))
@@ -906,7 +921,6 @@ impl Producer {
         let id = self.next_batch;
         self.next_batch += 1;
         let bytes = records.iter().map(Buffered::size).sum();
-        self.limiter.on_send(now, bytes);
         self.in_flight.push(InFlight {
             id,
             records: records.clone(),
@@ -1177,22 +1191,36 @@ impl Producer {
             }),
             other => other,
         };
+        // The limiter counts in the bytes a shard counts, each Kinesis record's.
+        let adaptive = self.settings.adaptive_rate && (throttled || accepted);
+        let sizes: Vec<usize> = match adaptive {
+            true => batch
+                .kinesis
+                .iter()
+                .map(|k| k.wire_size(&batch.records))
+                .collect(),
+            false => Vec::new(),
+        };
         let Batch {
-            records, kinesis, ..
+            records,
+            kinesis,
+            taken_at,
+            ..
         } = batch;
         let first_size = records.first().map_or(1, Buffered::size);
         let mut slots: Vec<Option<Buffered>> = records.into_iter().map(Some).collect();
         let mut take = |members: &[usize]| -> Vec<Buffered> {
             members.iter().filter_map(|&i| slots[i].take()).collect()
         };
-        let mut taken_bytes = 0;
+        let (mut taken_bytes, mut taken_wire) = (0, 0);
         match result {
             Ok(out) => {
-                for (k, outcome) in kinesis.iter().zip(out.records) {
+                for (i, (k, outcome)) in kinesis.iter().zip(out.records).enumerate() {
                     let members = take(&k.members);
                     match outcome {
                         RecordResult::Put { .. } => {
                             taken_bytes += members.iter().map(Buffered::size).sum::<usize>();
+                            taken_wire += sizes.get(i).copied().unwrap_or(0);
                             self.stats.records_put += members.len() as u64;
                             self.stats.kinesis_records_put += 1;
                         }
@@ -1236,8 +1264,14 @@ impl Producer {
                 self.errors.push(e);
             }
         }
-        if self.settings.adaptive_rate && (throttled || accepted) {
-            self.limiter.on_answer(now, throttled, taken_bytes);
+        if adaptive {
+            // Counted when answered (one request is out at a time): a batch given back
+            // untried is not a send. A keepalive batch, which the limiter did not size, holds
+            // the next request back by one request's worth at most.
+            let sent: usize = sizes.iter().sum();
+            let hold = self.limited_bytes().map_or(sent, |m| sent.min(m));
+            self.limiter.on_send(taken_at, hold);
+            self.limiter.on_answer(now, throttled, taken_wire);
         }
         if throttled && !self.settings.adaptive_rate {
             // (With the rate limiter on, it sizes the requests instead.)
@@ -1609,8 +1643,8 @@ mod tests {
 
     #[test]
     fn with_the_rate_limiter_a_throttled_page_sends_a_second_of_its_rate_paced_by_the_bytes() {
-        // 400 records of 100 bytes, aggregated: the first request carries them all and is
-        // throttled whole.
+        // 500 records of about 160 bytes, aggregated: the first request carries them all
+        // and is throttled whole; 2,000 more come while it is out.
         let s = Settings {
             adaptive_rate: true,
             aggregation: true,
@@ -1618,13 +1652,18 @@ mod tests {
         };
         let mut p = Producer::new(s, "sid".into(), 7);
         let data = format!("\"{}\"", "x".repeat(95));
-        for _ in 0..400 {
+        for _ in 0..500 {
             p.record_app(&data, Some("key"), 0).unwrap();
         }
         p.flush(0);
+        let wire = |b: &Batch| -> usize { b.kinesis.iter().map(|k| k.wire_size(&b.records)).sum() };
         let b = p.poll_batch(0).expect("due");
-        assert_eq!(b.records.len(), 400, "no limit before any throttling");
-        let first: usize = b.records.iter().map(Buffered::size).sum();
+        assert_eq!(b.records.len(), 500, "no limit before any throttling");
+        for _ in 0..2_000 {
+            p.record_app(&data, Some("key"), 10).unwrap();
+        }
+        p.flush(10);
+        let first = wire(&b);
         let n = b.kinesis.len();
         p.handle_result(b, taken_first(n, 0), 50);
         // Cut to 0.7 of what it sent in its one second.
@@ -1639,26 +1678,24 @@ mod tests {
             t += 10;
             assert!(t < 600_000, "no batch: {sent:?}, {}", p.send_rate());
             let Some(b) = p.poll_batch(t) else { continue };
-            let bytes: usize = b.records.iter().map(Buffered::size).sum();
-            // At most one second of the rate, and at least the floor.
-            assert!(
-                bytes as f64 <= p.send_rate() + 1.0,
-                "{bytes} at {}",
-                p.send_rate()
-            );
-            assert!(bytes >= LIMITED_REQUEST_FLOOR, "{bytes}");
+            let (bytes, rate) = (wire(&b), p.send_rate());
+            let last = !p.has_buffered();
+            // One second of the rate: at most that, and (but the last) within a record of it.
+            assert!(bytes as f64 <= rate, "{bytes} at {rate}");
+            assert!(last || bytes as f64 > rate - 200.0, "{bytes} at {rate}");
             let ok = ok_all(&b);
             p.handle_result(b, ok, t + 20);
             // (The rate the answer left: the one the next request waits by.)
             sent.push((t, bytes, p.send_rate()));
         }
         // Each request holds the next one back by its bytes at the rate.
-        assert!(sent.len() >= 2, "{sent:?}");
+        assert!(sent.len() >= 4, "{sent:?}");
         for w in sent.windows(2) {
             let ((t0, b0, r0), (t1, ..)) = (w[0], w[1]);
             let wait = (b0 as f64 * 1000.0 / r0) as u64;
             assert!(t1 >= t0 + wait && t1 <= t0 + wait + 30, "{sent:?}");
         }
+        assert_eq!(p.stats().records_put, 2_500);
         balanced(&p);
     }
 

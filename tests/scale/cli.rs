@@ -174,9 +174,6 @@ mod app {
             };
         }
         p.persist = a.has("--persist");
-        if let Some(l) = a.get("--limiter") {
-            p.limiter = sim::Limiter::parse(l).expect("--limiter off|on");
-        }
         p
     }
 
@@ -214,6 +211,9 @@ mod app {
         let started = Instant::now();
         let mut cal = Calibration(Vec::new());
         let single = a.has("--producers") || a.has("--load") || a.has("--shards");
+        let limiter = a
+            .get("--limiter")
+            .map(|l| sim::Limiter::parse(l).expect("--limiter off|on"));
         let specs = if single {
             let workload = Workload {
                 timers: a.num("--timers").unwrap_or(DEMO.timers),
@@ -230,10 +230,13 @@ mod app {
                 workload,
                 duration_s: a.num("--duration-s").unwrap_or(60),
                 bucket: None,
-                limiter: sim::Limiter::Off,
+                limiter: limiter.unwrap_or(sim::Limiter::Off),
             }]
         } else {
-            standard(a.has("--quick"))
+            // With `--limiter`, only the standard runs with the limiter so.
+            let mut v = standard(a.has("--quick"));
+            v.retain(|s| limiter.is_none_or(|l| s.limiter == l));
+            v
         };
         let mut done = Vec::new();
         let mut total_s = None;
@@ -567,7 +570,12 @@ records and the others none. The core's default: `adaptiveRate: {}`.\n",
                     d.report.params.shards, d.report.params.load
                 )
             })
-            .collect();
+            .fold(Vec::new(), |mut v, s| {
+                if !v.contains(&s) {
+                    v.push(s);
+                }
+                v
+            });
         if !short.is_empty() {
             let _ = writeln!(
                 m,
@@ -867,7 +875,8 @@ thread count). Machine: {} cores.",
                     let _ = writeln!(s, "<circle cx=\"{x}\" cy=\"{y}\" r=\"3.5\" fill=\"{c}\"/>");
                 }
             }
-            let _ = writeln!(s, "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"3\" fill=\"{c}\"/><text x=\"{}\" y=\"{}\">{}</text>", 60.0 + 230.0 * (i % 4) as f64, 290.0 + 16.0 * (i / 4) as f64, 76.0 + 230.0 * (i % 4) as f64, 294.0 + 16.0 * (i / 4) as f64, esc(name));
+            let (lx, ly) = (60.0 + 300.0 * (i % 3) as f64, 290.0 + 16.0 * (i / 3) as f64);
+            let _ = writeln!(s, "<line x1=\"{lx}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{c}\" stroke-width=\"3\"{dash}/><text x=\"{}\" y=\"{}\">{}</text>", ly + 1.5, lx + 20.0, ly + 1.5, lx + 26.0, ly + 4.0, esc(name));
         }
         // The headline run, second by second.
         if let Some(hd) = done
