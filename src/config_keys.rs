@@ -49,7 +49,7 @@ keys! {
     "aggregation", Some("data-aggregation"), "boolean", "no", "KPL aggregation, default `true`";
     "aggregationMaxBytes", Some("data-aggregation-max-bytes"), "number", "no", "256–10 MiB, default 51,200; never over `maxRecordBytes`";
     "rejectedRecords", Some("data-rejected-records"), "\"drop\" | \"keep\"", "no", "`\"drop\"` (default: count and report) or `\"keep\"` (hold, retry each minute until `recordTtlMs`)";
-    "adaptiveRate", Some("data-adaptive-rate"), "boolean", "no", "slow down when the stream throttles and grow back when it does not (the AWS SDKs' adaptive retry mode, per page), default `false`";
+    "adaptiveRate", Some("data-adaptive-rate"), "boolean", "no", "slow down when the stream throttles and grow back when it does not (the AWS SDKs' adaptive retry mode, per page, in bytes a second), default `false`";
     "persistMaxBytes", Some("data-persist-max-bytes"), "number", "no", "0–4 MiB, default 1 MiB: what a page going away keeps in `localStorage` for the next one; 0 for nothing";
     "partitionKey", Some("data-partition-key"), "\"session\" | \"random\"", "no", "`\"session\"` (default: ordered per session) or `\"random\"`; or per record in `record()`";
     "capture", Some("data-capture"), "CapturedEvent[] | false", "no", "events to capture, default all five; `false` (attribute: `none`) for none; the attribute is a comma-separated list";

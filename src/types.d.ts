@@ -77,7 +77,7 @@ export interface ProducerConfig {
   aggregationMaxBytes?: number;
   /** "drop" (default: count and report) or "keep" (hold, retry each minute until recordTtlMs) */
   rejectedRecords?: "drop" | "keep";
-  /** slow down when the stream throttles and grow back when it does not (the AWS SDKs' adaptive retry mode, per page), default false */
+  /** slow down when the stream throttles and grow back when it does not (the AWS SDKs' adaptive retry mode, per page, in bytes a second), default false */
   adaptiveRate?: boolean;
   /** 0–4 MiB, default 1 MiB: what a page going away keeps in localStorage for the next one; 0 for nothing */
   persistMaxBytes?: number;

@@ -26,9 +26,9 @@
 //! over threads. A producer is woken only at its `poll_timeout`, when its timers fire, or when
 //! an answer arrives.
 //!
-//! The limiter: `limiter=off` is today's default core; `limiter=on` its client-side adaptive
-//! rate limiter (issue 15, part 4; the `adaptiveRate` setting), switched in
-//! [`producer_config`].
+//! The limiter: `limiter=on` is the core's client-side adaptive rate limiter (issue 15, part
+//! 4; the `adaptiveRate` setting, off by default), `limiter=off` the core without it, switched
+//! in [`producer_config`].
 #![allow(dead_code)]
 
 use kinesis_browser_producer::capture::PageContext;
@@ -66,7 +66,7 @@ const HIST_MS: usize = 200_000;
 /// The client-side rate limiter of the core (issue 15, part 4): its `adaptiveRate` setting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limiter {
-    /// Today's default: only each record's retry backoff holds a producer back.
+    /// `adaptiveRate: false`: each record's retry backoff and the window after a throttle.
     Off,
     /// `adaptiveRate: true` (src/limiter.rs).
     On,
