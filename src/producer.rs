@@ -97,6 +97,14 @@ pub struct Batch {
     pub taken_at: EpochMillis,
 }
 
+impl Batch {
+    /// Its bytes as a shard counts them: each Kinesis record's data and partition key.
+    fn wire_size(&self) -> usize {
+        let first = |k: &KinesisRecord| k.members.first().and_then(|&i| self.records.get(i));
+        self.kinesis.iter().map(|k| k.wire_size(first(k))).sum()
+    }
+}
+
 /// A batch out for delivery: its records are kept so a page closing can persist them.
 #[derive(Debug)]
 struct InFlight {
@@ -1192,8 +1200,7 @@ impl Producer {
         };
         // The limiter counts in the bytes a shard counts, each Kinesis record's.
         let adaptive = self.settings.adaptive_rate && (throttled || accepted);
-        let first = |k: &KinesisRecord| k.members.first().and_then(|&i| batch.records.get(i));
-        let sent: usize = batch.kinesis.iter().map(|k| k.wire_size(first(k))).sum();
+        let sent = if adaptive { batch.wire_size() } else { 0 };
         let Batch {
             records,
             kinesis,
@@ -1653,10 +1660,7 @@ mod tests {
             p.record_app(&data, Some("key"), 0).unwrap();
         }
         p.flush(0);
-        let wire = |b: &Batch| -> usize {
-            let first = |k: &KinesisRecord| k.members.first().and_then(|&i| b.records.get(i));
-            b.kinesis.iter().map(|k| k.wire_size(first(k))).sum()
-        };
+        let wire = Batch::wire_size;
         let b = p.poll_batch(0).expect("due");
         assert_eq!(b.records.len(), 500, "no limit before any throttling");
         for _ in 0..2_000 {
