@@ -184,7 +184,14 @@ async fn a_kcl_consumer_drops_nothing_in_any_key_mode_on_two_and_four_shards() {
                            "capture": false, "partitionKey": partition_key,
                            // Small aggregates, so every mode makes many of them in one request.
                            "aggregationMaxBytes": 2000, "flushIntervalMs": 600000, "recordTtlMs": 900000});
-            let producer = Producer::start(common::to_js(&c)).expect("valid config");
+            let c = common::to_js(&c);
+            // What the page is told of errors, for the failure message.
+            let errors = js_sys::Array::new();
+            let on_error =
+                js_sys::Function::new_with_args("e", "this.push(e.name + ': ' + e.message)")
+                    .bind0(&errors);
+            js_sys::Reflect::set(&c, &"onError".into(), &on_error).unwrap();
+            let producer = Producer::start(c).expect("valid config");
             for i in 0..N {
                 let options = js_sys::Object::new();
                 match mode {
@@ -211,7 +218,12 @@ async fn a_kcl_consumer_drops_nothing_in_any_key_mode_on_two_and_four_shards() {
                     .expect("recorded");
             }
             let stats = common::from_js(&JsFuture::from(producer.close()).await.unwrap());
-            assert_eq!(stats["recordsPut"], N, "{mode:?} on {stream}: {stats}");
+            assert_eq!(
+                stats["recordsPut"],
+                N,
+                "{mode:?} on {stream}: {stats}; the page was told: {}",
+                common::from_js(&errors)
+            );
             assert!(
                 stats["kinesisRecordsPut"].as_u64().unwrap() < u64::from(N) / 4,
                 "{mode:?}: aggregated ({stats})"

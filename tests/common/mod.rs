@@ -66,3 +66,13 @@ pub async fn get_json(url: &str) -> Value {
     assert_eq!(status, 200, "{url}: {v}");
     v
 }
+
+/// `document.visibilityState`, for failure messages: a hidden page's timers are throttled.
+pub fn visibility() -> String {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &"document".into())
+        .and_then(|d| js_sys::Reflect::get(&d, &"visibilityState".into()))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}

@@ -10,7 +10,8 @@ browser=${1:?chrome, firefox or webkit}
 export KBP_KINESIS_PORT=14566 KBP_AUTH_PORT=14577 KBP_STORE_PORT=14567
 export KBP_KINESIS_ENDPOINT="http://127.0.0.1:$KBP_KINESIS_PORT" KBP_AUTH_ENDPOINT="http://127.0.0.1:$KBP_AUTH_PORT"
 export WASM_BINDGEN_TEST_TIMEOUT=180
-tests=(--test web --test producer --test aggregation --test skew)
+files=(web producer aggregation skew)
+tests=(); for f in "${files[@]}"; do tests+=(--test "$f"); done
 log=$(mktemp)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -f "$log"; }
@@ -31,6 +32,23 @@ case "$browser" in
     for _ in $(seq 1 100); do grep -q '^webdriver' "$wk" && break; sleep 0.1; done
     export SAFARIDRIVER_REMOTE; SAFARIDRIVER_REMOTE=$(awk '/^webdriver/ { print $2 }' "$wk")
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-    cargo test --target wasm32-unknown-unknown --features demo "${tests[@]}" ;;
+    # JavaScriptCore's wasm tiers on Linux now and then fault on memory safe code cannot
+    # touch (this crate forbids unsafe; Chromium and Firefox run the same binary clean):
+    # a known engine problem (github.com/tauri-apps/tauri/issues/7154, WebKit bug 259441;
+    # github.com/oven-sh/bun/issues/17146). A test file that fails with that fault, and only
+    # that, is run once more and the fault is printed; every other failure fails at once.
+    for t in "${files[@]}"; do
+      out=$(mktemp)
+      if cargo test --target wasm32-unknown-unknown --features demo --test "$t" 2>&1 | tee "$out"; then
+        rm -f "$out"; continue
+      fi
+      if grep -q 'RuntimeError: Out of bounds memory access' "$out" && ! grep -q 'panicked at' "$out"; then
+        echo "!! WebKit: tests/$t.rs hit JavaScriptCore's out-of-bounds fault (above); running it once more" >&2
+        rm -f "$out"
+        cargo test --target wasm32-unknown-unknown --features demo --test "$t"
+      else
+        rm -f "$out"; exit 1
+      fi
+    done ;;
   *) echo "unknown browser $browser" >&2; exit 2 ;;
 esac
