@@ -17,6 +17,11 @@ const FAULTS = {
   latencyMs: 25,
   dropConnectionRate: 0.06,
   clockOffsetMs: 20 * 60 * 1000,
+  // The draws behind the rates, fixed: with this seed the first 40 requests draw five
+  // dropped connections and four 500s (tests/stack/frontdoor.mjs), so every kind is drawn
+  // in every run, however the page batches (a random draw left dropAfterStore out of one
+  // CI run of 110 requests).
+  seed: 30,
 };
 
 test('20,000 events under every fault: each one in the stream at least once', { timeout: 300_000 }, async () => {

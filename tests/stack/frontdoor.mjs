@@ -93,6 +93,18 @@ export function readBody(req, limit = MAX_BODY) {
   });
 }
 
+/** A seeded PRNG (mulberry32), so a run's fault draws are the same every time. */
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 const safeEqual = (a, b) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export class FrontDoor {
@@ -108,6 +120,7 @@ export class FrontDoor {
     this.clock = now;
     this.now = () => this.clock() + (this.faults.clockOffsetMs || 0);
     this.faults = {};
+    this.reseed(1);
     this.putCount = 0;
     this.region = region;
     this.iterators = new Map();
@@ -129,15 +142,30 @@ export class FrontDoor {
    *   hideDate: true          answers do not expose Date to pages (Access-Control-Expose-Headers)
    *   tamperHeader: name      that signed header is changed on the way in (InvalidSignatureException)
    *   messageClockOffsetMs: n the time in "Signature expired" messages is off by n from Date
+   *   seed: n                 the draws behind the rates start again from seed n (when it
+   *                           changes): one stream per fault kind, drawn once per request
+   *                           (per record for partial failures), so which requests are hit
+   *                           does not depend on how many records each carried
    */
   setFaults(faults) {
     const f = { ...faults };
+    if (f.seed !== undefined && f.seed !== this.seed) this.reseed(f.seed);
     if (f.downForMs) f.downUntil = Date.now() + f.downForMs;
     if (f.expireCredentials) {
       this.sts.expireAll();
       delete f.expireCredentials;
     }
     this.faults = f;
+  }
+
+  reseed(seed) {
+    this.seed = seed;
+    const [drop, server, partial, partialKind] = [1, 2, 3, 4].map((k) => mulberry32(seed * 4 + k));
+    this.draw = { drop, server, partial, partialKind };
+    // Dropped connections alternate before and after the store; the turn passes only when
+    // a drop is made, so an "after" drop pre-empted by another answer (a throttle, a 500)
+    // stays due (a coin per drop left a run of 126 requests with none before, 2%).
+    this.nextDrop = 'before';
   }
 
   fault(kind) {
@@ -187,10 +215,9 @@ export class FrontDoor {
         return;
       }
       if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
-      // Dropped connections alternate before and after the store, so a run with two drops
-      // has one of each (a coin per drop left a run of 126 requests with none before, 2%).
-      const drop = f.dropConnectionRate && Math.random() < f.dropConnectionRate ? ((this.drops = (this.drops || 0) + 1) % 2 ? 'before' : 'after') : null;
+      const drop = f.dropConnectionRate && this.draw.drop() < f.dropConnectionRate ? this.nextDrop : null;
       if (drop === 'before') {
+        this.nextDrop = 'after';
         this.fault('dropBeforeStore');
         req.socket.destroy();
         return;
@@ -244,7 +271,7 @@ export class FrontDoor {
           this.fault('throttle');
           throw new AwsError(400, 'ProvisionedThroughputExceededException', `Rate exceeded for shard shardId-000000000000 in stream ${stream} under account ${ACCOUNT}.`);
         }
-        if (f.serverErrorRate && Math.random() < f.serverErrorRate) {
+        if (f.serverErrorRate && this.draw.server() < f.serverErrorRate) {
           this.fault('serverError');
           throw new AwsError(500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.');
         }
@@ -253,7 +280,7 @@ export class FrontDoor {
           throw new AwsError(f.failWith.status || 400, f.failWith.code, f.failWith.message || f.failWith.code);
         }
         if (f.partialFailureRate && Array.isArray(input.Records)) {
-          failed = input.Records.map(() => Math.random() < f.partialFailureRate);
+          failed = input.Records.map(() => this.draw.partial() < f.partialFailureRate);
           if (failed.some(Boolean)) this.fault('partialFailure');
         }
       }
@@ -274,7 +301,7 @@ export class FrontDoor {
         const stored = JSON.parse(text).Records;
         let j = 0;
         const merged = all.map((_, i) => (failed[i]
-          ? (Math.random() < 0.5
+          ? (this.draw.partialKind() < 0.5
             ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: `Rate exceeded for shard shardId-000000000000 in stream ${stream} under account ${ACCOUNT}.` }
             : { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' })
           : stored[j++]));
@@ -282,6 +309,7 @@ export class FrontDoor {
       }
       if (drop === 'after') {
         // Stored, but the client never hears: it must retry, and may duplicate.
+        this.nextDrop = 'before';
         this.fault('dropAfterStore');
         entry.status = 'dropped';
         this.record(entry);

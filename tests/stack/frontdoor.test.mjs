@@ -113,3 +113,27 @@ test('PutRecords limits as in the API reference: 10 MiB a request, 1 MiB a recor
   await assert.rejects(client(w).send(new PutRecordsCommand({ StreamName: 'general_stream', Records: records(11, mib - 8, 'big11') })),
     { name: 'InvalidArgumentException', message: /PutRecords limit of 10485760/ });
 });
+
+test('seeded fault draws repeat, and dropped connections alternate before and after the store', async () => {
+  const w = stack.auth.vend('write');
+  const run = async () => {
+    const door = stack.frontDoor;
+    door.counters.faults = {};
+    door.setFaults({ dropConnectionRate: 0.06, serverErrorRate: 0.06, seed: 30 });
+    const outcomes = [];
+    for (let i = 0; i < 40; i++) {
+      const e = await client(w).send(put('general_stream', `seeded-${i}`)).then(() => 'ok', (err) => err.name);
+      outcomes.push(e);
+    }
+    const faults = { ...door.counters.faults };
+    door.setFaults({ seed: 0 }); // a seed of its own, so the next run starts from seed 30 again
+    door.setFaults({});
+    return { outcomes, faults };
+  };
+  const first = await run();
+  const second = await run();
+  assert.deepEqual(second, first, 'the same seed, the same faults on the same requests');
+  // The soak's seed draws every kind within 40 requests (tests/e2e/soak.test.mjs).
+  assert.ok(first.faults.dropBeforeStore >= 1 && first.faults.dropAfterStore >= 1 && first.faults.serverError >= 1, JSON.stringify(first.faults));
+  assert.ok(first.faults.dropBeforeStore - first.faults.dropAfterStore <= 1, 'they alternate');
+});
