@@ -321,7 +321,10 @@ export class FrontDoor {
         this.trackIterators(operation, stream, text);
         if (operation === 'PutRecords') {
           try {
-            entry.failed = JSON.parse(text).FailedRecordCount;
+            const out = JSON.parse(text);
+            entry.failed = out.FailedRecordCount;
+            // What each record became, in request order: where it was stored, or its error.
+            entry.results = out.Records.map((r) => r.SequenceNumber || r.ErrorCode);
           } catch { /* relayed as is */ }
         }
       } else {
