@@ -169,8 +169,13 @@ function report() {
     const failed = Object.entries(s.errorsByCode).filter(([k]) => k !== 'ProvisionedThroughputExceededException').reduce((a, [, n]) => a + n, 0);
     const seen = inStream.get(sid)?.size || 0;
     rows.push({ index, sid, s, throttled, failed, seen });
+    // A page that starts while another is live sends that page's localStorage copy too
+    // (README, "Nothing lost"): those records are in its recordsReceived and recordsPut as
+    // recordsRestored, but they are the other page's, counted there under its sid. The
+    // totals count each page's own.
+    const restored = s.recordsRestored || 0;
     total = {
-      received: total.received + s.recordsReceived, put: total.put + s.recordsPut, pending: total.pending + s.recordsPending,
+      received: total.received + s.recordsReceived - restored, put: total.put + s.recordsPut - restored, pending: total.pending + s.recordsPending,
       throttled: total.throttled + throttled, failed: total.failed + failed, retries: total.retries + s.retries,
       dropped: total.dropped + s.recordsDropped, inStream: total.inStream + seen,
     };
@@ -196,7 +201,7 @@ function report() {
   // Latency across producers: the worst p50/p99 of the moment.
   const now = Date.now();
   charts.latency.push(now, [Math.max(0, ...rows.map((r) => r.s.requestLatencyMs.p50)), Math.max(0, ...rows.map((r) => r.s.requestLatencyMs.p99))]);
-  window.demo = { producers: rows.map(({ sid, s, seen }) => ({ sid, received: s.recordsReceived, put: s.recordsPut, pending: s.recordsPending, dropped: s.recordsDropped, inStream: seen })), total, lost, reading, stopped, final: stopped && producers.size === knobs.producers + 1 && [...producers.values()].every((p) => p.final) };
+  window.demo = { producers: rows.map(({ sid, s, seen }) => ({ sid, received: s.recordsReceived, restored: s.recordsRestored || 0, put: s.recordsPut, pending: s.recordsPending, dropped: s.recordsDropped, inStream: seen })), total, lost, reading, stopped, final: stopped && producers.size === knobs.producers + 1 && [...producers.values()].every((p) => p.final) };
 }
 
 function rates() {
