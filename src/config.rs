@@ -453,8 +453,7 @@ fn is_loopback(host: &str) -> bool {
 /// Checks an absolute URL: http(s), a host, no user info, no fragment. HTTP only to loopback,
 /// since the request carries the session token. Returns (origin, rest).
 pub fn validate_url(key: &str, url: &str, allow_path: bool) -> Result<(String, String), Error> {
-    let (scheme, rest) = url
-        .split_once("://")
+    let (scheme, rest) = crate::text::split_once(url, "://")
         .ok_or_else(|| Error::config(key, "must be an absolute URL such as https://host[:port]"))?;
     if scheme != "https" && scheme != "http" {
         return Err(Error::config(
@@ -463,7 +462,10 @@ pub fn validate_url(key: &str, url: &str, allow_path: bool) -> Result<(String, S
         ));
     }
     let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(split);
+    let (authority, tail) = (
+        crate::text::slice(rest, 0, split),
+        crate::text::from(rest, split),
+    );
     if authority.is_empty() {
         return Err(Error::config(key, "has no host"));
     }
@@ -854,7 +856,8 @@ fn distance(a: &str, b: &str) -> usize {
 /// spelling, or sharing the first word of one of ours (`data-cognito-pool-id`).
 fn looks_like_ours(name: &str) -> Option<&'static str> {
     let first = |n: &str| {
-        n.trim_start_matches("data-")
+        n.strip_prefix("data-")
+            .unwrap_or(n)
             .split('-')
             .next()
             .unwrap_or_default()
@@ -945,7 +948,10 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
             let message = if key == "credentials" {
                 "give data-credentials-url, or data-cognito-identity-pool-id with data-cognito-guest-role-arn (temporary credentials only)".to_string()
             } else {
-                message.replace("streamName or streamArn", "data-stream or data-stream-arn")
+                match crate::text::split_once(&message, "streamName or streamArn") {
+                    Some((a, b)) => format!("{a}data-stream or data-stream-arn{b}"),
+                    None => message,
+                }
             };
             Error::Config { key: attr.to_string(), message }
         }

@@ -83,7 +83,7 @@ fn permanent(error: Error) -> Failure {
 /// Refusals that name the credentials themselves (long-lived, no token) are permanent;
 /// "expired" may be a clock, which a later answer's `Date` corrects.
 fn refused(error: Error) -> Failure {
-    let expired = error.to_string().contains("expire");
+    let expired = crate::text::contains(&error.to_string(), "expire");
     Failure {
         error,
         permanent: !expired,
@@ -516,16 +516,17 @@ impl CredentialFlow {
                 let result = c::parse_sts_xml(res.status, &res.body, &self.label, server_now);
                 let result = result.map_err(|e| {
                     if retryable_status(res.status)
-                        || (200..300).contains(&res.status) && e.to_string().contains("expire")
+                        || (200..300).contains(&res.status)
+                            && crate::text::contains(&e.to_string(), "expire")
                     {
                         transient(e)
                     } else {
                         let code = e.to_string();
                         // A token STS found expired was minted moments ago: the clock.
                         Failure {
-                            permanent: !code.contains("ExpiredToken")
-                                && !code.contains("IDPCommunication")
-                                && !code.contains("Throttling"),
+                            permanent: !["ExpiredToken", "IDPCommunication", "Throttling"]
+                                .iter()
+                                .any(|c| crate::text::contains(&code, c)),
                             error: e,
                         }
                     }
@@ -564,7 +565,7 @@ impl CredentialFlow {
                     | ServiceErrorCode::LimitExceeded
                     | ServiceErrorCode::InternalFailure
             )
-            || code.as_str().contains("Throttl");
+            || crate::text::contains(code.as_str(), "Throttl");
         let error = Error::credentials(
             &self.label,
             format!(

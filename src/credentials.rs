@@ -7,6 +7,7 @@
 
 use crate::error::Error;
 use crate::request::{push_json_str, HttpRequest};
+use crate::text;
 use crate::time::{from_system_time, to_system_time, EpochMillis};
 use aws_credential_types::Credentials;
 use serde_json::Value;
@@ -330,16 +331,13 @@ pub fn sts_assume_role_with_web_identity(
 /// The text of the first `<tag>...</tag>` in `xml`, entities decoded.
 fn xml_text(xml: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = start + xml[start..].find(&format!("</{tag}>"))?;
-    let raw = &xml[start..end];
+    let (_, after_open) = text::split_once(xml, &open)?;
+    let (raw, _) = text::split_once(after_open, &format!("</{tag}>"))?;
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let semi = after.find(';').filter(|&i| i <= 8)?;
-        let entity = &after[..semi];
+    while let Some((before, after)) = rest.split_once('&') {
+        out.push_str(before);
+        let (entity, tail) = after.split_once(';').filter(|(e, _)| e.len() <= 8)?;
         let c = match entity {
             "amp" => '&',
             "lt" => '<',
@@ -355,7 +353,7 @@ fn xml_text(xml: &str, tag: &str) -> Option<String> {
             }
         };
         out.push(c);
-        rest = &after[semi + 1..];
+        rest = tail;
     }
     out.push_str(rest);
     Some(out)
@@ -365,10 +363,10 @@ fn xml_text(xml: &str, tag: &str) -> Option<String> {
 pub fn identity_hint(code: &str, message: &str) -> &'static str {
     match code {
         "ResourceNotFoundException" => " (check credentials.cognitoIdentityPoolId and its region)",
-        "InvalidParameterException" if message.contains("classic") => {
+        "InvalidParameterException" if crate::text::contains(message, "classic") => {
             " (turn on the classic (basic) flow of the identity pool: AllowClassicFlow)"
         }
-        "NotAuthorizedException" if message.contains("login") || message.contains("Login") => {
+        "NotAuthorizedException" if crate::text::contains(message, "login") || crate::text::contains(message, "Login") => {
             " (the logins are invalid or expired: give a current ID token in credentials.logins)"
         }
         "NotAuthorizedException" => " (allow unauthenticated identities in the identity pool)",

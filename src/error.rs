@@ -167,7 +167,8 @@ pub enum ServiceErrorCode {
 
 /// "Signature expired: ..." or "Signature not yet current: ...": the clock is off.
 pub fn is_clock_skew(message: &str) -> bool {
-    message.contains("Signature expired") || message.contains("Signature not yet current")
+    crate::text::contains(message, "Signature expired")
+        || crate::text::contains(message, "Signature not yet current")
 }
 
 /// The server's time in a clock-skew message, which ends "(20261126T132000Z - 5 min.)" or
@@ -176,24 +177,23 @@ pub fn server_time_from_skew(message: &str) -> Option<crate::time::EpochMillis> 
     if !is_clock_skew(message) {
         return None;
     }
-    let open = message.rfind('(')?;
-    let stamp = message[open + 1..].split_whitespace().next()?;
+    let (_, after) = message.rsplit_once('(')?;
+    let stamp = after.split_whitespace().next()?;
     let b = stamp.as_bytes();
-    // ASCII digits only: slicing below must never fall inside a multi-byte character.
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !digits(0..8) || !digits(9..15) {
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let iso = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &stamp[0..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13],
-        &stamp[13..15]
-    );
-    crate::time::parse_iso8601(&iso)
+    // yyyymmddThhmmssZ as yyyy-mm-ddThh:mm:ssZ: the digits themselves parse_iso8601 checks.
+    let mut iso = Vec::with_capacity(20);
+    for (i, &c) in b.iter().enumerate() {
+        iso.push(c);
+        match i {
+            3 | 5 => iso.push(b'-'),
+            10 | 12 => iso.push(b':'),
+            _ => {}
+        }
+    }
+    crate::time::parse_iso8601(std::str::from_utf8(&iso).ok()?)
 }
 
 impl ServiceErrorCode {

@@ -33,6 +33,7 @@ pub mod producer;
 pub mod request;
 pub mod response;
 pub mod signing;
+pub mod text;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]

@@ -80,10 +80,10 @@ pub fn safe_message(message: &str) -> String {
         "x-amz-security-token",
     ]
     .iter()
-    .filter_map(|m| lower.find(m))
+    .filter_map(|m| crate::text::find(&lower, m))
     .min()
     .unwrap_or(message.len());
-    let kept = message[..cut].trim_end();
+    let kept = crate::text::slice(message, 0, cut).trim_end();
     let mut out = String::with_capacity(kept.len());
     let mut word = String::new();
     for c in kept.chars().chain(std::iter::once(' ')) {
@@ -107,9 +107,9 @@ fn redact_word(word: &str) -> &str {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'));
     // ARN pieces are split at ':' above; path-like pieces of an ARN (role/name) are short.
-    let secret = word.contains("aws4_request")
+    let secret = crate::text::contains(word, "aws4_request")
         || (word.len() >= 64 && hex >= 64)
-        || (word.len() >= 40 && base64ish && !word.contains("/aws4"));
+        || (word.len() >= 40 && base64ish && !crate::text::contains(word, "/aws4"));
     let arn_part = ["assumed-role/", "role/", "stream/"]
         .iter()
         .any(|p| word.starts_with(p));

@@ -100,15 +100,13 @@ fn push_padded(out: &mut String, v: u64, width: usize) {
 
 /// Host, path and query of an absolute URL (no user info, no fragment: config checks that).
 fn split_url(url: &str) -> Option<(&str, &str, &str)> {
-    let rest = url.split_once("://")?.1;
+    let rest = crate::text::split_once(url, "://")?.1;
     let rest = rest.split('#').next().unwrap_or_default();
-    let (authority, path_query) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => match rest.find('?') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        },
-    };
+    let i = rest
+        .find('/')
+        .or_else(|| rest.find('?'))
+        .unwrap_or(rest.len());
+    let (authority, path_query) = (crate::text::slice(rest, 0, i), crate::text::from(rest, i));
     let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
     Some((authority, if path.is_empty() { "/" } else { path }, query))
 }
@@ -209,7 +207,10 @@ pub fn sign(
     canonical.push_str(&signed);
     canonical.push('\n');
     canonical.push_str(&sha256_hex(req.body.as_bytes()));
-    let scope = format!("{}/{region}/{service}/aws4_request", &date_time[..8]);
+    let scope = format!(
+        "{}/{region}/{service}/aws4_request",
+        crate::text::slice(&date_time, 0, 8)
+    );
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{date_time}\n{scope}\n{}",
         sha256_hex(canonical.as_bytes())

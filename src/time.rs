@@ -144,8 +144,14 @@ pub fn parse_iso8601(s: &str) -> Option<EpochMillis> {
         if i == start {
             return None;
         }
-        let frac = &s.trim()[start..i.min(start + 3)];
-        millis = frac.parse::<u64>().ok()? * 10u64.pow(3 - frac.len() as u32);
+        // The first three digits, as milliseconds ("5" is 500).
+        for k in 0..3 {
+            let d = b
+                .get(start + k)
+                .filter(|_| start + k < i)
+                .map_or(0, |d| d - b'0');
+            millis = millis * 10 + u64::from(d);
+        }
     }
     let offset_secs: i64 = match b.get(i) {
         Some(b'Z') | Some(b'z') if i + 1 == b.len() => 0,

@@ -1,0 +1,58 @@
+//! Substring search and slicing that cannot panic. `str::find` with a `&str` pattern brings
+//! core's two-way searcher into the page's module, and slicing a `str` at a computed index
+//! its panic path (`slice_error_fail`, which formats the text with `Debug` and so pulls in
+//! the Unicode printable tables): together about 8 KB of the module. Indexes here come from
+//! searches for ASCII, so they fall on character boundaries; where one would not, a slice is
+//! empty rather than a panic.
+
+/// The byte index of the first `needle` in `hay`.
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    h.windows(n.len()).position(|w| w == n)
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &str, needle: &str) -> bool {
+    find(hay, needle).is_some()
+}
+
+/// `s[from..to]`, or "" where that is not a slice of `s`.
+pub fn slice(s: &str, from: usize, to: usize) -> &str {
+    s.get(from..to).unwrap_or_default()
+}
+
+/// `s[from..]`, or "" where that is not a slice of `s`.
+pub fn from(s: &str, from: usize) -> &str {
+    s.get(from..).unwrap_or_default()
+}
+
+/// What comes before and after the first `sep` in `s`.
+pub fn split_once<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let i = find(s, sep)?;
+    Some((slice(s, 0, i), from(s, i + sep.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_and_splits_like_str() {
+        for (hay, needle) in [
+            ("abc", "bc"),
+            ("abc", ""),
+            ("", "a"),
+            ("aab", "ab"),
+            ("é://x", "://"),
+        ] {
+            assert_eq!(find(hay, needle), hay.find(needle), "{hay} {needle}");
+            assert_eq!(split_once(hay, needle), hay.split_once(needle));
+        }
+        assert_eq!(slice("é", 0, 1), "");
+        assert_eq!(from("abc", 4), "");
+        assert_eq!(slice("abc", 1, 2), "b");
+    }
+}
