@@ -4,7 +4,7 @@
 
 use super::api::JsCredentials;
 use super::fetch;
-use super::{call_page_function, now, store, stored_entries};
+use super::{call_page_function_async as call_page_function, now, store, stored_entries};
 use crate::config::{Config, CredentialsSource};
 use crate::credential_flow::{CredentialFlow, FlowEvent};
 use crate::credentials::identity_storage_key;

@@ -11,9 +11,8 @@ pub mod client;
 pub mod consumer;
 pub mod producer;
 
-use crate::io::{answer_from_wire, Answer, Now, Transmit};
+use crate::io::{answer_from_wire, Answer, Now, Transmit, Transport};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 // What each function gives (comments stay out of the JS text, which ships to every page):
 // `random`: crypto.getRandomValues bytes. `page`: path and viewport, a line each.
@@ -35,7 +34,8 @@ use wasm_bindgen_futures::JsFuture;
 // page may have wrapped) could keep it; a keepalive request has no AbortSignal (Firefox may cancel a closing page's fetch
 // that has one) and is not aborted at its timeout, only given up on. Resolves to the
 // status, the headers the core reads and the body, a line each (`io::answer_from_wire`);
-// rejects with 0 on timeout, else the failure's text.
+// rejects with 0 on timeout, else the failure's text. `settle`: calls done(true, value) or
+// done(false, reason) once the promise settles (no Rust futures executor in the module).
 #[wasm_bindgen(inline_js = r#"
 export function random(n) { return crypto.getRandomValues(new Uint8Array(n)); }
 export function page() { return `${location.pathname}\n${innerWidth}\n${innerHeight}`; }
@@ -95,6 +95,7 @@ export function records(r) {
   };
   return JSON.stringify(r, (k, v) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? bytes(v) : well(v)));
 }
+export function settle(p, done) { p.then((v) => done(true, v), (e) => done(false, e)); }
 const reason = (e) => (e instanceof Error ? e.message : typeof e === 'string' ? e : '') || 'no reason given';
 export function call(f) {
   return new Promise((resolve) => resolve(f())).then((v) => JSON.stringify(v) ?? 'null').catch((e) => Promise.reject(reason(e)));
@@ -149,6 +150,7 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = records)]
     pub(crate) fn records_json(r: &JsValue) -> Result<Option<String>, JsValue>;
     fn call(f: &js_sys::Function) -> js_sys::Promise;
+    fn settle(p: &js_sys::Promise, done: &JsValue);
     fn send(
         url: &str,
         method: &str,
@@ -199,32 +201,70 @@ pub(crate) fn random_bytes<const N: usize>() -> Option<[u8; N]> {
     random(N as u32).ok()?.try_into().ok()
 }
 
-/// Calls a page function (`credentials.provider`, `credentials.logins`) and awaits what it
-/// returns: JSON of the value, or the message of what it threw or rejected with.
-pub(crate) async fn call_page_function(f: &js_sys::Function) -> Result<String, String> {
-    let text = |v: JsValue| v.as_string().unwrap_or_default();
-    JsFuture::from(call(f)).await.map(text).map_err(text)
+/// What a settled promise gave: its value, or its rejection.
+pub(crate) type Settled = Box<dyn FnOnce(Result<JsValue, JsValue>)>;
+
+/// Calls `then` once `p` settles. The callback owns what it captures until then (a one-shot
+/// JS function, freed when called), as a spawned future would.
+fn when_settled(p: &js_sys::Promise, then: Settled) {
+    let done =
+        Closure::once_into_js(move |ok: bool, v: JsValue| then(if ok { Ok(v) } else { Err(v) }));
+    settle(p, &done);
 }
 
-/// Sends a transmit and reads the whole answer (reading the body also releases a keepalive
-/// request's share of the page's budget). Starts synchronously: a page going away has sent
-/// it before this returns its future.
-pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
+/// Calls a page function (`credentials.provider`, `credentials.logins`) and hands `then`
+/// what it gave: JSON of the value, or the message of what it threw or rejected with.
+/// `then` runs later, never inside this call, as for a fetch.
+pub(crate) fn call_page_function(
+    f: Option<&js_sys::Function>,
+    then: Box<dyn FnOnce(Result<String, String>)>,
+) {
+    let text = |v: JsValue| v.as_string().unwrap_or_default();
+    let p = f.map_or_else(|| js_sys::Promise::reject(&"not a function".into()), call);
+    when_settled(&p, Box::new(move |r| then(r.map(text).map_err(text))));
+}
+
+/// Starts a transmit's fetch now (a page going away has sent it before this returns); a
+/// request that cannot be sent is a promise already rejected the way `send` rejects.
+fn start_fetch(t: &Transmit) -> js_sys::Promise {
     let req = &t.request;
-    let promise = req.wire_headers().map(|headers| {
-        let timeout = t.timeout_ms;
-        send(
+    match req.wire_headers() {
+        Ok(h) => send(
             &req.url,
             req.method,
-            &headers,
+            &h,
             req.body.as_bytes(),
             t.keepalive,
             t.cookies,
-            timeout,
-        )
-    });
-    async move {
-        let answer = JsFuture::from(promise?).await;
-        answer_from_wire(answer.map(|v| v.as_string()).map_err(|e| e.as_string()))
+            t.timeout_ms,
+        ),
+        Err(Transport::Network(m)) => js_sys::Promise::reject(&m.into()),
+        Err(Transport::Timeout) => js_sys::Promise::reject(&0.into()),
     }
+}
+
+/// What the page's `send` settled to, as the core reads it.
+fn answer(r: Result<JsValue, JsValue>) -> Answer {
+    answer_from_wire(r.map(|v| v.as_string()).map_err(|e| e.as_string()))
+}
+
+/// Sends a transmit now and hands `then` the whole answer, later (reading the body also
+/// releases a keepalive request's share of the page's budget).
+pub(crate) fn fetch_then(t: &Transmit, then: Box<dyn FnOnce(Answer)>) {
+    when_settled(&start_fetch(t), Box::new(move |r| then(answer(r))));
+}
+
+/// [`fetch_then`] as a future, for the demo's one-request client and the tests (not linked
+/// into the product's module, which has no futures executor).
+pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
+    let promise = start_fetch(t);
+    async move { answer(wasm_bindgen_futures::JsFuture::from(promise).await) }
+}
+
+/// [`call_page_function`] as a future, for the demo's one-request client.
+#[cfg(feature = "demo")]
+pub(crate) async fn call_page_function_async(f: &js_sys::Function) -> Result<String, String> {
+    let text = |v: JsValue| v.as_string().unwrap_or_default();
+    let r = wasm_bindgen_futures::JsFuture::from(call(f)).await;
+    r.map(text).map_err(text)
 }

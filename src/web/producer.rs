@@ -5,7 +5,7 @@
 
 use super::api::{config_from_js, function, json_to_js, stringify, to_js_error, JsCredentials};
 use super::{
-    attribute_pairs, call_page_function, fetch, listen, now, options_json, page_context,
+    attribute_pairs, call_page_function, fetch_then, listen, now, options_json, page_context,
     random_bytes, records_json, store, stored_entries,
 };
 use crate::config::Config;
@@ -15,7 +15,6 @@ use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
 
 /// An event of the page as the JS helper hands it over: see [`Endpoint::handle_page_event`].
 pub(crate) type Handler = Closure<dyn FnMut(f64, f64, f64, f64, f64, f64, f64, f64)>;
@@ -66,13 +65,14 @@ impl Shared {
         // delivers; the copy is for when it does not.
         while let Some(t) = self.ep(|ep| ep.poll_transmit(now)) {
             // fetch starts now, synchronously: a page going away has sent it before it dies.
-            let answer = fetch(&t);
-            let me = self.clone();
-            spawn_local(async move {
-                let answer = answer.await;
-                me.ep(|ep| ep.handle_response(t.id, answer, super::now()));
-                me.drive();
-            });
+            let (me, id) = (self.clone(), t.id);
+            fetch_then(
+                &t,
+                Box::new(move |answer| {
+                    me.ep(|ep| ep.handle_response(id, answer, super::now()));
+                    me.drive();
+                }),
+            );
         }
         while let Some(e) = self.ep(Endpoint::poll_event) {
             self.carry_out(e);
@@ -96,14 +96,11 @@ impl Shared {
                     _ => self.js.logins.clone(),
                 };
                 let me = self.clone();
-                spawn_local(async move {
-                    let answer = match f {
-                        Some(f) => call_page_function(&f).await,
-                        None => Err("not a function".into()),
-                    };
+                let then: Box<dyn FnOnce(Result<String, String>)> = Box::new(move |answer| {
                     me.ep(|ep| ep.handle_js(id, answer, now()));
                     me.drive();
                 });
+                call_page_function(f.as_ref(), then);
             }
             Event::Store { key, value } => {
                 if !store(&key, Some(&value)) {
