@@ -146,88 +146,95 @@ fn capture_setting(v: Option<&Value>) -> Result<Vec<crate::capture::EventKind>, 
     }
 }
 
+/// The integer settings, in the order [`Settings::from_json`] reads them: key, range,
+/// default and unit (for messages). One table and one loop: each key's own code cost the
+/// page's module more than its row.
+const INTS: [(&str, u64, u64, u64, &str); 10] = {
+    const MIB: u64 = 1024 * 1024;
+    [
+        ("flushIntervalMs", 10, 600_000, 1_000, "ms"),
+        ("maxBatchRecords", 1, 500, 500, "records"),
+        ("maxBatchBytes", 1024, 10 * MIB, MIB, "bytes"),
+        (
+            "maxRecordBytes",
+            1,
+            10 * MIB,
+            crate::request::DEFAULT_MAX_RECORD_BYTES as u64,
+            "bytes",
+        ),
+        ("maxBufferedRecords", 1, 1_000_000, 10_000, "records"),
+        ("maxBufferedBytes", 1024, 256 * MIB, 5 * MIB, "bytes"),
+        ("mousemoveMaxPerSecond", 1, 1000, 30, "events per second"),
+        ("recordTtlMs", 1000, 86_400_000, 60_000, "ms"),
+        (
+            "aggregationMaxBytes",
+            256,
+            10 * MIB,
+            crate::aggregation::DEFAULT_MAX_BYTES as u64,
+            "bytes",
+        ),
+        ("persistMaxBytes", 0, 4 * MIB, MIB, "bytes"),
+    ]
+};
+
+/// A string setting that is one of `allowed` (the first is the default): its index.
+fn choice(
+    obj: &Map<String, Value>,
+    key: &str,
+    allowed: [&str; 2],
+    what: &str,
+) -> Result<usize, Error> {
+    match opt_string(obj, key, key)? {
+        None => Ok(0),
+        Some(v) => allowed
+            .iter()
+            .position(|a| *a == v)
+            .ok_or_else(|| Error::config(key, format!("\"{v}\" is not allowed: use {what}"))),
+    }
+}
+
 impl Settings {
     /// Reads the batching, buffering and capture keys.
     pub fn from_json(obj: &Map<String, Value>) -> Result<Settings, Error> {
-        const MIB: u64 = 1024 * 1024;
         let d = Settings::default();
-        let partition_key = match opt_string(obj, "partitionKey", "partitionKey")? {
-            None | Some("session") => PartitionKeyMode::Session,
-            Some("random") => PartitionKeyMode::Random,
-            Some(other) => {
-                return Err(Error::config(
-                    "partitionKey",
-                    format!("\"{other}\" is not allowed: use \"session\" or \"random\" (or give one per record)"),
-                ))
-            }
+        let mut n = [0u64; INTS.len()];
+        for (slot, &(key, min, max, default, unit)) in n.iter_mut().zip(INTS.iter()) {
+            *slot = int_setting(obj, key, (min, max), default, unit)?;
+        }
+        let partition_key = match choice(
+            obj,
+            "partitionKey",
+            ["session", "random"],
+            "\"session\" or \"random\" (or give one per record)",
+        )? {
+            0 => PartitionKeyMode::Session,
+            _ => PartitionKeyMode::Random,
         };
         let target = match opt_string(obj, "target", "target")? {
             Some("") => return Err(Error::config("target", "must be a CSS selector, not empty")),
             other => other.map(str::to_string),
         };
+        let keep_rejected = choice(
+            obj,
+            "rejectedRecords",
+            ["drop", "keep"],
+            "\"drop\" (count and report) or \"keep\" (hold and retry each minute until recordTtlMs)",
+        )? == 1;
         let settings = Settings {
-            flush_interval_ms: int_setting(
-                obj,
-                "flushIntervalMs",
-                (10, 600_000),
-                d.flush_interval_ms,
-                "ms",
-            )?,
-            max_batch_records: int_setting(obj, "maxBatchRecords", (1, 500), 500, "records")?
-                as usize,
-            max_batch_bytes: int_setting(obj, "maxBatchBytes", (1024, 10 * MIB), MIB, "bytes")?
-                as usize,
-            max_record_bytes: int_setting(obj, "maxRecordBytes", (1, 10 * MIB), MIB, "bytes")?
-                as usize,
-            max_buffered_records: int_setting(
-                obj,
-                "maxBufferedRecords",
-                (1, 1_000_000),
-                10_000,
-                "records",
-            )? as usize,
-            max_buffered_bytes: int_setting(
-                obj,
-                "maxBufferedBytes",
-                (1024, 256 * MIB),
-                5 * MIB,
-                "bytes",
-            )? as usize,
-            mousemove_max_per_second: int_setting(
-                obj,
-                "mousemoveMaxPerSecond",
-                (1, 1000),
-                30,
-                "events per second",
-            )? as u32,
-            record_ttl_ms: int_setting(
-                obj,
-                "recordTtlMs",
-                (1000, 86_400_000),
-                d.record_ttl_ms,
-                "ms",
-            )?,
+            flush_interval_ms: n[0],
+            max_batch_records: n[1] as usize,
+            max_batch_bytes: n[2] as usize,
+            max_record_bytes: n[3] as usize,
+            max_buffered_records: n[4] as usize,
+            max_buffered_bytes: n[5] as usize,
+            mousemove_max_per_second: n[6] as u32,
+            record_ttl_ms: n[7],
             aggregation: bool_setting(obj, "aggregation", d.aggregation)?,
-            aggregation_max_bytes: int_setting(
-                obj,
-                "aggregationMaxBytes",
-                (256, 10 * MIB),
-                d.aggregation_max_bytes as u64,
-                "bytes",
-            )? as usize,
+            aggregation_max_bytes: n[8] as usize,
             partition_key,
-            persist_max_bytes: int_setting(obj, "persistMaxBytes", (0, 4 * MIB), MIB, "bytes")? as usize,
+            persist_max_bytes: n[9] as usize,
             adaptive_rate: bool_setting(obj, "adaptiveRate", d.adaptive_rate)?,
-            keep_rejected: match opt_string(obj, "rejectedRecords", "rejectedRecords")? {
-                None | Some("drop") => false,
-                Some("keep") => true,
-                Some(other) => {
-                    return Err(Error::config(
-                        "rejectedRecords",
-                        format!("\"{other}\" is not allowed: use \"drop\" (count and report) or \"keep\" (hold and retry each minute until recordTtlMs)"),
-                    ))
-                }
-            },
+            keep_rejected,
             capture: capture_setting(obj.get("capture"))?,
             target,
         };
