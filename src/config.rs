@@ -3,7 +3,7 @@
 //! each rule is tested natively and each error names the key and what is allowed.
 
 use crate::error::Error;
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// Default request timeout, as the Kinesis Producer Library's `RequestTimeout`.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 6_000;
@@ -78,7 +78,7 @@ impl Default for Settings {
 
 /// A number for a message, without float formatting (which would cost the page's module
 /// about 20 KB): whole numbers as they are, others as "the number given".
-fn shown(n: &serde_json::Number) -> String {
+fn shown(n: &crate::value::Number) -> String {
     match (n.as_u64(), n.as_i64()) {
         (Some(u), _) => u.to_string(),
         (_, Some(i)) => i.to_string(),
@@ -88,7 +88,7 @@ fn shown(n: &serde_json::Number) -> String {
 
 /// An integer setting within `min..=max`, or its default when absent.
 fn int_setting(
-    obj: &Map<String, Value>,
+    obj: &Map,
     key: &str,
     range: (u64, u64),
     default: u64,
@@ -178,12 +178,7 @@ const INTS: [(&str, u64, u64, u64, &str); 10] = {
 };
 
 /// A string setting that is one of `allowed` (the first is the default): its index.
-fn choice(
-    obj: &Map<String, Value>,
-    key: &str,
-    allowed: [&str; 2],
-    what: &str,
-) -> Result<usize, Error> {
+fn choice(obj: &Map, key: &str, allowed: [&str; 2], what: &str) -> Result<usize, Error> {
     match opt_string(obj, key, key)? {
         None => Ok(0),
         Some(v) => allowed
@@ -195,7 +190,7 @@ fn choice(
 
 impl Settings {
     /// Reads the batching, buffering and capture keys.
-    pub fn from_json(obj: &Map<String, Value>) -> Result<Settings, Error> {
+    pub fn from_json(obj: &Map) -> Result<Settings, Error> {
         let d = Settings::default();
         let mut n = [0u64; INTS.len()];
         for (slot, &(key, min, max, default, unit)) in n.iter_mut().zip(INTS.iter()) {
@@ -266,7 +261,7 @@ impl Settings {
             ));
         }
         for key in CALLBACK_KEYS {
-            if let Some(v) = obj.get(*key).filter(|v| !v.is_null()) {
+            if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
                 return Err(Error::config(
                     key,
                     format!("must be a function, got {}", type_name(v)),
@@ -338,11 +333,7 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn opt_string<'a>(
-    obj: &'a Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<Option<&'a str>, Error> {
+fn opt_string<'a>(obj: &'a Map, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -353,7 +344,7 @@ fn opt_string<'a>(
     }
 }
 
-fn bool_setting(obj: &Map<String, Value>, key: &str, default: bool) -> Result<bool, Error> {
+fn bool_setting(obj: &Map, key: &str, default: bool) -> Result<bool, Error> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Bool(b)) => Ok(*b),
@@ -365,7 +356,7 @@ fn bool_setting(obj: &Map<String, Value>, key: &str, default: bool) -> Result<bo
 }
 
 fn check_unknown<I: Iterator<Item = &'static str>>(
-    obj: &Map<String, Value>,
+    obj: &Map,
     known: fn() -> I,
     prefix: &str,
 ) -> Result<(), Error> {
@@ -715,15 +706,15 @@ pub fn parse_credentials(
 }
 
 impl Config {
-    /// Validates a config object given as JSON; `provider_is_function` says whether
-    /// `credentials.provider` was a function.
-    pub fn from_json(v: &Value, provider_is_function: bool) -> Result<Config, Error> {
+    /// Validates a config object given as a `serde_json::Value` (the tests', the demo's);
+    /// `provider_is_function` says whether `credentials.provider` was a function.
+    pub fn from_json(v: &serde_json::Value, provider_is_function: bool) -> Result<Config, Error> {
         let functions: &[&str] = if provider_is_function {
             &["provider"]
         } else {
             &[]
         };
-        Self::from_js_json(v, functions)
+        Self::from_js_json(&Value::from(v.clone()), functions)
     }
 
     /// The config object as the shell read it: `JSON.stringify` of it (`None` when that
@@ -934,7 +925,7 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
                 list => Value::Array(
                     list.split(',')
                         .map(|s| Value::String(s.trim().to_string()))
-                        .filter(|v| v != "")
+                        .filter(|v| *v != "")
                         .collect(),
                 ),
             }
@@ -949,7 +940,7 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
     if !creds.is_empty() {
         root.insert("credentials".into(), Value::Object(creds));
     }
-    Config::from_json(&Value::Object(root), false).map_err(|e| match e {
+    Config::from_js_json(&Value::Object(root), &[]).map_err(|e| match e {
         Error::Config { key, message } => {
             let attr = attribute_of(&key).unwrap_or("data-stream");
             let message = if key == "credentials" {
@@ -969,7 +960,7 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn base() -> Value {
         json!({"streamName": "general_stream", "region": "us-east-1",
@@ -1420,7 +1411,7 @@ mod tests {
             "the config never holds the tokens"
         );
         let c = Config::from_js_json(
-            &with("credentials", json!({"cognitoIdentityPoolId": pool})),
+            &with("credentials", json!({"cognitoIdentityPoolId": pool})).into(),
             &["logins"],
         )
         .unwrap();

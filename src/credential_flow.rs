@@ -147,7 +147,7 @@ impl CredentialFlow {
         };
         let static_logins = match logins_json {
             Some(json) => {
-                let v = serde_json::from_str(json).unwrap_or(serde_json::Value::Null);
+                let v = serde_json::from_str(json).unwrap_or(crate::value::Value::Null);
                 Some(crate::config::parse_logins(&v)?)
             }
             None => None,
@@ -386,7 +386,7 @@ impl CredentialFlow {
                 self.finish(result.map_err(refused), now, server_now);
             }
             Step::Logins { .. } => {
-                let v = serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
+                let v = serde_json::from_str(&json).unwrap_or(crate::value::Value::Null);
                 let logins = if v.is_null() {
                     Ok(Vec::new())
                 } else {

@@ -9,8 +9,8 @@ use crate::error::Error;
 use crate::request::{push_json_str, HttpRequest};
 use crate::text;
 use crate::time::{from_system_time, to_system_time, EpochMillis};
+use crate::value::Value;
 use aws_credential_types::Credentials;
-use serde_json::Value;
 
 /// Refresh this long before expiry (or at half the lifetime, whichever comes later).
 pub const REFRESH_AHEAD_MS: u64 = 5 * 60 * 1000;
@@ -18,10 +18,7 @@ pub const REFRESH_AHEAD_MS: u64 = 5 * 60 * 1000;
 pub const MIN_REMAINING_MS: u64 = 15 * 1000;
 
 fn field<'a>(v: &'a Value, names: &[&str]) -> Option<&'a Value> {
-    names
-        .iter()
-        .find_map(|n| v.get(*n))
-        .filter(|v| !v.is_null())
+    names.iter().find_map(|n| v.get(n)).filter(|v| !v.is_null())
 }
 
 fn expected_shape(provider: &str) -> &'static str {
@@ -397,7 +394,7 @@ pub fn parse_sts_xml(
         ));
     }
     let field = |tag: &str| xml_text(body, tag).map(Value::String);
-    let mut v = serde_json::Map::new();
+    let mut v = crate::value::Map::new();
     for tag in [
         "AccessKeyId",
         "SecretAccessKey",

@@ -443,8 +443,8 @@ impl Endpoint {
             index: 0,
             message: message.into(),
         };
-        let options: serde_json::Value = match options_json {
-            None => serde_json::Value::Null,
+        let options: crate::value::Value = match options_json {
+            None => crate::value::Value::Null,
             Some(o) => serde_json::from_str(o).map_err(|_| {
                 invalid(
                     "the options cannot be read: partitionKey and explicitHashKey must be strings",
@@ -452,8 +452,8 @@ impl Endpoint {
             })?,
         };
         let option = |name: &str| match &options[name] {
-            serde_json::Value::Null => Ok(None),
-            serde_json::Value::String(s) => Ok(Some(s.as_str())),
+            crate::value::Value::Null => Ok(None),
+            crate::value::Value::String(s) => Ok(Some(s.as_str())),
             _ => Err(invalid(&format!("{name} must be a string"))),
         };
         let (key, hash) = (option("partitionKey")?, option("explicitHashKey")?);

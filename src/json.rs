@@ -7,7 +7,7 @@ use crate::request::push_json_str;
 /// `[[name, value], ...]` as the shell writes `localStorage` entries and a script tag's
 /// attributes; anything else in it (or text that is not JSON) is left out.
 pub fn string_pairs(text: Option<&str>) -> Vec<(String, String)> {
-    let value: serde_json::Value = text
+    let value: crate::value::Value = text
         .and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or_default();
     let pairs = value.as_array().map(Vec::as_slice).unwrap_or_default();

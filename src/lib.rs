@@ -35,6 +35,7 @@ pub mod response;
 pub mod signing;
 pub mod text;
 pub mod time;
+pub mod value;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

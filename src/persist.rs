@@ -14,7 +14,7 @@ use crate::io::Now;
 use crate::producer::{Buffered, DropReason};
 use crate::request::{is_hash_key, push_json_str, MAX_PARTITION_KEY_CHARS};
 use crate::time::EpochMillis;
-use serde_json::Value;
+use crate::value::Value;
 
 /// What every key this crate keeps in `localStorage` starts with.
 pub const PREFIX: &str = "kinesis-browser-producer:";

@@ -117,7 +117,7 @@ impl OwnedRecord {
     /// bytes) or, for a Uint8Array or ArrayBuffer, `{"base64": ...}`; `None` when
     /// `JSON.stringify` could not write it. A bad record is named by its index.
     pub fn list_from_json(text: Option<&str>) -> Result<Vec<OwnedRecord>, Error> {
-        use serde_json::Value;
+        use crate::value::Value;
         let invalid = |index: usize, message: &str| Error::InvalidRecord {
             index,
             message: message.into(),

@@ -2,7 +2,7 @@
 //! JSON errors (`__type`, `message`) as typed [`Error::Service`] values.
 
 use crate::error::{Error, ServiceErrorCode};
-use serde_json::Value;
+use crate::value::Value;
 
 /// The outcome of one record of a PutRecords request, in request order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +128,7 @@ pub fn parse_error(status: u16, body: &str, error_type_header: Option<&str>) -> 
         let v = parsed.as_ref()?;
         names
             .iter()
-            .find_map(|n| v.get(*n).and_then(Value::as_str).map(str::to_string))
+            .find_map(|n| v.get(n).and_then(Value::as_str).map(str::to_string))
     };
     let code = field(&["__type", "code", "Code"]).or_else(|| error_type_header.map(str::to_string));
     let message = safe_message(&field(&["message", "Message", "errorMessage"]).unwrap_or_default());
