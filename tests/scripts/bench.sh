@@ -13,7 +13,8 @@ if ! command -v twiggy >/dev/null; then
 fi
 # The same flags as tests/scripts/build.sh, in a target dir of its own: the names stay (no
 # wasm-opt), and a build running at the same time in target/ is not disturbed.
-export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/kbp"
+# shellcheck source=tests/scripts/rustflags.sh
+source tests/scripts/rustflags.sh
 export CARGO_TARGET_DIR=target/bench
 cargo build --release --target wasm32-unknown-unknown --lib
 tmp=$(mktemp -d)

@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
-# The same bytes on every machine: no local paths in the module (panic locations).
-export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo --remap-path-prefix=$PWD=/kbp"
+# shellcheck source=tests/scripts/rustflags.sh
+source tests/scripts/rustflags.sh
 # The product (what pages load) in www/pkg; the demo build (with the consumer view and the
 # benchmark's helper: cargo feature "demo") in www/pkg-demo.
 for out in pkg pkg-demo; do
