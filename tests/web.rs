@@ -34,12 +34,19 @@ export function makeProvider(url) {
   };
 }
 export function makeFailingProvider() { return async () => { throw new Error('backend said no'); }; }
+export function makeProviderAfterStart(url, holder) {
+  const inner = makeProvider(url);
+  return () => { if (!holder.started) holder.early = true; return inner(); };
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = makeProvider)]
     fn make_provider(url: &str) -> js_sys::Function;
     #[wasm_bindgen(js_name = makeFailingProvider)]
     fn make_failing_provider() -> js_sys::Function;
+    /// A provider that sets `holder.early` when called before the page set `holder.started`.
+    #[wasm_bindgen(js_name = makeProviderAfterStart)]
+    fn make_provider_after_start(url: &str, holder: &js_sys::Object) -> js_sys::Function;
 }
 
 /// (partition key, base64 data) of every record in the stream whose key starts with `prefix`,
@@ -98,7 +105,11 @@ fn sample_records(prefix: &str, n: usize) -> Vec<(Vec<u8>, String)> {
 /// Sends through the JavaScript API (`Producer.start`, `putRecords`) and checks the stream
 /// holds exactly the records sent: count, bytes and partition keys.
 async fn round_trip_through_js_api(config_js: JsValue, prefix: &str) {
-    let producer = Producer::start(config_js).expect("valid config");
+    round_trip(Producer::start(config_js).expect("valid config"), prefix).await;
+}
+
+/// 40 records through `putRecords()`, read back from the stream.
+async fn round_trip(producer: Producer, prefix: &str) {
     let records = sample_records(prefix, 40);
     let array = js_sys::Array::new();
     for (data, key) in &records {
@@ -395,6 +406,27 @@ async fn js_provider_records_reach_the_stream_exactly() {
     .unwrap();
     js_sys::Reflect::set(&c, &"credentials".into(), &creds).unwrap();
     round_trip_through_js_api(c, &prefix).await;
+}
+
+/// A page function is not called inside `start()`: the page may not have its producer yet
+/// (`const p = Producer.start({ credentials: { provider: () => use(p) } })`).
+#[wasm_bindgen_test]
+async fn the_provider_is_called_after_start_returns() {
+    let prefix = format!("provider-late-{}-", run_id());
+    let c = to_js(&config("general_stream", json!({})));
+    let holder = js_sys::Object::new();
+    let creds = js_sys::Object::new();
+    let provider = make_provider_after_start(&format!("{AUTH}/credentials"), &holder);
+    js_sys::Reflect::set(&creds, &"provider".into(), &provider).unwrap();
+    js_sys::Reflect::set(&c, &"credentials".into(), &creds).unwrap();
+    let producer = Producer::start(c).expect("valid config");
+    js_sys::Reflect::set(&holder, &"started".into(), &true.into()).unwrap();
+    round_trip(producer, &prefix).await;
+    let early = js_sys::Reflect::get(&holder, &"early".into()).unwrap();
+    assert!(
+        early.is_undefined(),
+        "the provider was called inside start()"
+    );
 }
 
 async fn write_credentials(ttl: Option<u32>) -> aws_credential_types::Credentials {

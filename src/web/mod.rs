@@ -28,7 +28,9 @@ use wasm_bindgen::prelude::*;
 // never returns: its mark goes stale after a second). `records`: putRecords' argument as
 // JSON, bytes as {base64}; `options`: record()'s two options read as properties; strings
 // made well-formed (a lone surrogate becomes U+FFFD, as in a Rust string). `call`: a page
-// function awaited, to JSON of its value, or rejected with the text of what it threw.
+// function called in a microtask (never inside the producer's own call, such as start(),
+// which the function may not have seen return) and awaited, to JSON of its value, or
+// rejected with the text of what it threw.
 // `send`: fetch (what tests/bench/page-close.mjs measured), headers a name and a value per
 // line, the body a view on the module's memory, copied before the page's fetch (which the
 // page may have wrapped) could keep it; a keepalive request has no AbortSignal (Firefox may cancel a closing page's fetch
@@ -98,7 +100,7 @@ export function records(r) {
 export function settle(p, done) { p.then((v) => done(true, v), (e) => done(false, e)); }
 const reason = (e) => (e instanceof Error ? e.message : typeof e === 'string' ? e : '') || 'no reason given';
 export function call(f) {
-  return new Promise((resolve) => resolve(f())).then((v) => JSON.stringify(v) ?? 'null').catch((e) => Promise.reject(reason(e)));
+  return Promise.resolve().then(() => f()).then((v) => JSON.stringify(v) ?? 'null').catch((e) => Promise.reject(reason(e)));
 }
 export function send(url, method, headers, body, keepalive, cookies, timeoutMs) {
   const h = new Headers();
