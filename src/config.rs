@@ -191,11 +191,9 @@ fn choice(obj: &Map, key: &str, allowed: [&str; 2], what: &str) -> Result<usize,
 impl Settings {
     /// Reads the batching, buffering and capture keys.
     pub fn from_json(obj: &Map) -> Result<Settings, Error> {
+        // Checked in the order the keys were before the table: partitionKey, target, the
+        // integers, the rest (a config with two bad keys is told of the same one).
         let d = Settings::default();
-        let mut n = [0u64; INTS.len()];
-        for (slot, &(key, min, max, default, unit)) in n.iter_mut().zip(INTS.iter()) {
-            *slot = int_setting(obj, key, (min, max), default, unit)?;
-        }
         let partition_key = match choice(
             obj,
             "partitionKey",
@@ -209,6 +207,10 @@ impl Settings {
             Some("") => return Err(Error::config("target", "must be a CSS selector, not empty")),
             other => other.map(str::to_string),
         };
+        let mut n = [0u64; INTS.len()];
+        for (slot, &(key, min, max, default, unit)) in n.iter_mut().zip(INTS.iter()) {
+            *slot = int_setting(obj, key, (min, max), default, unit)?;
+        }
         let keep_rejected = choice(
             obj,
             "rejectedRecords",
@@ -1328,6 +1330,30 @@ mod tests {
                 Err(Error::Config { key, message }) => assert_eq!(key, *attr, "{message}"),
                 other => panic!("{pairs:?}: {other:?}"),
             }
+        }
+    }
+
+    /// The page's config as JSON.stringify wrote it: keys in the order written, and the
+    /// first bad one written is the one named (serde_json::Value, which the other tests go
+    /// through, sorts its keys).
+    #[test]
+    fn the_first_unknown_key_written_is_named() {
+        let text = r#"{"streamName":"s","region":"us-east-1","credentials":{"url":"/c"},"zeta":1,"alpha":2}"#;
+        match Config::from_js_text(Some(text), &[]) {
+            Err(Error::Config { key, message }) => {
+                assert_eq!(key, "zeta", "{message}");
+                assert!(message.contains("unknown key"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let two_logins = r#"{"streamName":"s","region":"us-east-1","credentials":{"cognitoIdentityPoolId":"us-east-1:00000000-0000-4000-8000-000000000001","logins":{"z":"token-z","a":""}}}"#;
+        match Config::from_js_text(Some(two_logins), &[]) {
+            Err(Error::Config { key, message }) => {
+                assert_eq!(key, "credentials.logins");
+                assert!(message.contains("login 2 must"), "{message}");
+                assert!(!message.contains("token-z"), "{message}");
+            }
+            other => panic!("{other:?}"),
         }
     }
 
