@@ -204,7 +204,7 @@ pub(crate) fn random_bytes<const N: usize>() -> Option<[u8; N]> {
 }
 
 /// What a settled promise gave: its value, or its rejection.
-pub(crate) type Settled = Box<dyn FnOnce(Result<JsValue, JsValue>)>;
+type Settled = Box<dyn FnOnce(Result<JsValue, JsValue>)>;
 
 /// Calls `then` once `p` settles. The callback owns what it captures until then (a one-shot
 /// JS function, freed when called), as a spawned future would.
@@ -221,9 +221,14 @@ pub(crate) fn call_page_function(
     f: Option<&js_sys::Function>,
     then: Box<dyn FnOnce(Result<String, String>)>,
 ) {
-    let text = |v: JsValue| v.as_string().unwrap_or_default();
     let p = f.map_or_else(|| js_sys::Promise::reject(&"not a function".into()), call);
-    when_settled(&p, Box::new(move |r| then(r.map(text).map_err(text))));
+    when_settled(&p, Box::new(move |r| then(page_answer(r))));
+}
+
+/// What the page's `call` settled to: JSON of the value, or the text of what it threw.
+fn page_answer(r: Result<JsValue, JsValue>) -> Result<String, String> {
+    let text = |v: JsValue| v.as_string().unwrap_or_default();
+    r.map(text).map_err(text)
 }
 
 /// Starts a transmit's fetch now (a page going away has sent it before this returns); a
@@ -266,7 +271,5 @@ pub fn fetch(t: &Transmit) -> impl std::future::Future<Output = Answer> {
 /// [`call_page_function`] as a future, for the demo's one-request client.
 #[cfg(feature = "demo")]
 pub(crate) async fn call_page_function_async(f: &js_sys::Function) -> Result<String, String> {
-    let text = |v: JsValue| v.as_string().unwrap_or_default();
-    let r = wasm_bindgen_futures::JsFuture::from(call(f)).await;
-    r.map(text).map_err(text)
+    page_answer(wasm_bindgen_futures::JsFuture::from(call(f)).await)
 }
