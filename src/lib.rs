@@ -41,3 +41,9 @@ pub mod value;
 pub mod web;
 
 pub use error::{Error, ServiceErrorCode};
+
+/// The page's allocator: Talc, made for single-threaded wasm (this module has no threads),
+/// in place of std's dlmalloc, for 6.8 KB less module.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
