@@ -36,7 +36,7 @@ const NAMES = {
   sdk: 'AWS SDK v3 client-kinesis + hand batching', amplify: 'Amplify Analytics (Kinesis)', awsRum: 'aws-rum-web (CloudWatch RUM web client)',
   aws4fetch: 'aws4fetch + hand batching', baseline: 'baseline: same listeners, no producer',
 };
-const SIZE_NAMES = { ...NAMES, ours: 'kinesis-browser-producer (the script tag: loader, glue, snippets, wasm)' };
+const SIZE_NAMES = { ...NAMES, ours: 'kinesis-browser-producer (the script tag: the loader with the glue bundled in, and the wasm)' };
 const QUIET_MS = 3000;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const brotliBytes = (buf) => zlib.brotliCompressSync(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
@@ -371,8 +371,8 @@ ${howRun}
 ### Bundle size
 
 Bundles: esbuild, minified ESM for the browser; ours is every file its script tag makes the
-page fetch (tests/scripts/size.mjs: the loader, the wasm-bindgen glue and its snippets, the
-wasm; ${so.files} files, each compressed on its own). Ratios in parentheses are to ours (above 1 means ours
+page fetch (tests/scripts/size.mjs: the loader with the wasm-bindgen glue and its snippet
+bundled in, and the wasm; ${so.files} files, each compressed on its own). Ratios in parentheses are to ours (above 1 means ours
 is smaller).
 
 | producer | raw KB | gzip -9 KB | brotli KB |

@@ -23,15 +23,19 @@ for out in pkg pkg-demo; do
   node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features "$wasm" -o "$wasm.opt"
   mv "$wasm.opt" "$wasm"
   cp src/js/kinesis-browser-producer.js src/js/kinesis-browser-producer.d.ts "www/$out/"
-  # What pages load is minified, file by file (ESM kept, no bundling): the glue, the loader
-  # and the snippet are about 2.7 KB less gzip. The demo's build stays readable.
+  # What pages load is one minified ES module: the loader with the wasm-bindgen glue and its
+  # snippet bundled in (about 2.7 KB less gzip minified, 0.4 KB less again as one file, and
+  # one fetch where the page waited for three in turn). The glue's own .d.ts stays for the
+  # types; the glue finds the .wasm next to the bundle (import.meta.url). The demo's build
+  # stays readable, file by file.
   if [ "$out" = pkg ]; then
-    for js in "www/$out/kbp_core.js" "www/$out/kinesis-browser-producer.js" www/"$out"/snippets/*/*.js; do
-      node_modules/.bin/esbuild "$js" --minify --format=esm --log-level=warning --outfile="$js.min"
-      mv "$js.min" "$js"
-    done
+    # The glue imports its snippet's module twice under two names (duplicate-object-key).
+    node_modules/.bin/esbuild "www/$out/kinesis-browser-producer.js" --bundle --minify --format=esm \
+      --log-level=error --outfile="www/$out/bundle.js"
+    mv "www/$out/bundle.js" "www/$out/kinesis-browser-producer.js"
+    rm -r "www/$out/kbp_core.js" "www/$out/snippets"
   fi
 done
-for f in www/pkg/kbp_core_bg.wasm www/pkg/kbp_core.js www/pkg/kinesis-browser-producer.js; do
+for f in www/pkg/kbp_core_bg.wasm www/pkg/kinesis-browser-producer.js; do
   printf 'build: %-40s %8d bytes raw, %7d gzip -9\n' "$f" "$(wc -c < "$f")" "$(gzip -9 -c "$f" | wc -c)"
 done
