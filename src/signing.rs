@@ -1,7 +1,8 @@
 //! SigV4 with aws-sigv4's own primitives (`sign::v4::generate_signing_key`,
 //! `sign::v4::calculate_signature`), with the canonical request and string to sign built
-//! here, as the SigV4 specification states them, for the requests this crate makes (the
-//! AWS test suite's cases and a known answer of `@smithy/signature-v4` check it, and in tests
+//! here, as the SigV4 specification states them, for the requests this crate makes: Kinesis
+//! at its root, `https://host[:port]/` with no query, so no path or query encoding (the
+//! AWS test suite's cases at the root and a known answer of `@smithy/signature-v4` check it, and in tests
 //! aws-sigv4's full HTTP signer is the oracle for random requests). The time is passed in:
 //! `SystemTime::now()` would panic on wasm32. This path leaves the http crate and aws-sigv4's
 //! request machinery out of the page's module.
@@ -37,44 +38,6 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
-/// RFC 3986 encoding of everything but the unreserved characters, as SigV4 wants it.
-fn uri_encode(out: &mut String, s: &str) {
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)].to_ascii_uppercase() as char);
-            out.push(HEX[usize::from(b & 15)].to_ascii_uppercase() as char);
-        }
-    }
-}
-
-/// Percent-decoding of a URL component (what the URL already encoded is encoded afresh).
-fn uri_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hexval = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).and_then(|&c| hexval(c)),
-            b.get(i + 2).and_then(|&c| hexval(c)),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// `YYYYMMDDTHHMMSSZ`.
 fn amz_date(ms: EpochMillis) -> String {
     let (y, m, d, hh, mm, ss) = crate::time::civil(ms);
@@ -98,17 +61,12 @@ fn push_padded(out: &mut String, v: u64, width: usize) {
     out.push_str(&digits);
 }
 
-/// Host, path and query of an absolute URL (no user info, no fragment: config checks that).
-fn split_url(url: &str) -> Option<(&str, &str, &str)> {
-    let rest = crate::text::split_once(url, "://")?.1;
-    let rest = rest.split('#').next().unwrap_or_default();
-    let i = rest
-        .find('/')
-        .or_else(|| rest.find('?'))
-        .unwrap_or(rest.len());
-    let (authority, path_query) = (crate::text::slice(rest, 0, i), crate::text::from(rest, i));
-    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
-    Some((authority, if path.is_empty() { "/" } else { path }, query))
+/// The host of a URL at an origin's root, `https://host[:port]/`: what this crate signs.
+/// Kinesis is called at its root with no query (every endpoint is checked to be an origin
+/// by the config), so the canonical URI is `/` and the canonical query empty.
+fn root_host(url: &str) -> Option<&str> {
+    let host = crate::text::split_once(url, "://")?.1.strip_suffix('/')?;
+    (!host.is_empty() && !host.bytes().any(|b| matches!(b, b'/' | b'?' | b'#'))).then_some(host)
 }
 
 /// Signs `req` in place for `service` in `region` at `time_ms`, adding `x-amz-date`,
@@ -122,8 +80,8 @@ pub fn sign(
 ) -> Result<(), Error> {
     req.headers
         .retain(|(n, _)| !SIGNER_HEADERS.contains(&n.as_str()));
-    let (host, path, query) = split_url(&req.url).ok_or_else(|| Error::Signing {
-        message: "the URL is not absolute".into(),
+    let host = root_host(&req.url).ok_or_else(|| Error::Signing {
+        message: "only an origin's root is signed (https://host[:port]/, no path or query)".into(),
     })?;
     let date_time = amz_date(time_ms);
     req.headers.push(("x-amz-date".into(), date_time.clone()));
@@ -153,35 +111,8 @@ pub fn sign(
     crate::producer::insertion_sort(&mut headers, |a, b| a.0 < b.0);
     let mut canonical = String::with_capacity(256 + req.body.len() / 1024);
     canonical.push_str(req.method);
-    canonical.push('\n');
-    // The path as the URL has it (encoded once) encoded again: SigV4's double encoding for
-    // every service but S3, as aws-sigv4 does it.
-    for segment in path.split('/').skip(1) {
-        canonical.push('/');
-        uri_encode(&mut canonical, segment);
-    }
-    canonical.push('\n');
-    let mut params: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let (mut ek, mut ev) = (String::new(), String::new());
-            uri_encode(&mut ek, &uri_decode(k));
-            uri_encode(&mut ev, &uri_decode(v));
-            (ek, ev)
-        })
-        .collect();
-    crate::producer::insertion_sort(&mut params, |a, b| a < b);
-    for (i, (k, v)) in params.iter().enumerate() {
-        if i > 0 {
-            canonical.push('&');
-        }
-        canonical.push_str(k);
-        canonical.push('=');
-        canonical.push_str(v);
-    }
-    canonical.push('\n');
+    // The canonical URI `/` and an empty canonical query.
+    canonical.push_str("\n/\n\n");
     let mut signed = String::new();
     let mut i = 0;
     while i < headers.len() {
@@ -256,20 +187,12 @@ mod tests {
     const SUITE: &[Case] = &[
         Case { name: "get-vanilla", method: "GET", url: "https://example.amazonaws.com/", headers: &[], body: "", token: None,
             authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31" },
-        Case { name: "get-vanilla-query-order-key-case", method: "GET", url: "https://example.amazonaws.com/?Param2=value2&Param1=value1", headers: &[], body: "", token: None,
-            authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500" },
-        Case { name: "get-vanilla-query-unreserved", method: "GET", url: "https://example.amazonaws.com/?-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", headers: &[], body: "", token: None,
-            authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197" },
-        Case { name: "get-unreserved", method: "GET", url: "https://example.amazonaws.com/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", headers: &[], body: "", token: None,
-            authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f" },
         Case { name: "get-header-value-trim", method: "GET", url: "https://example.amazonaws.com/", headers: &[("my-header1", "value1"), ("my-header2", "\"a   b   c\"")], body: "", token: None,
             authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;my-header2;x-amz-date, Signature=acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736" },
         Case { name: "get-header-value-order", method: "GET", url: "https://example.amazonaws.com/", headers: &[("my-header1", "value4,value1,value3,value2")], body: "", token: None,
             authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;x-amz-date, Signature=08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01" },
         Case { name: "post-vanilla", method: "POST", url: "https://example.amazonaws.com/", headers: &[], body: "", token: None,
             authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b" },
-        Case { name: "post-vanilla-query", method: "POST", url: "https://example.amazonaws.com/?Param1=value1", headers: &[], body: "", token: None,
-            authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11" },
         Case { name: "post-header-key-sort", method: "POST", url: "https://example.amazonaws.com/", headers: &[("my-header1", "value1")], body: "", token: None,
             authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;x-amz-date, Signature=c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c" },
         Case { name: "post-header-value-case", method: "POST", url: "https://example.amazonaws.com/", headers: &[("my-header1", "VALUE1")], body: "", token: None,
@@ -428,8 +351,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        // What Kinesis and STS requests can hold (ASCII; a `+` in a query is the form encoding's,
-        // which the two signers read differently, and this crate never signs one).
+        // What a header value can hold (ASCII).
         let pieces = [
             "a", "B-c", "x_y.z~", "sp ace", "%2F", "*", "'", "!", "()", "%C3%A9",
         ];
@@ -440,23 +362,8 @@ mod tests {
                 "127.0.0.1:4566",
                 "example.com:8443",
             ][case % 3];
-            let path: String = (0..case % 4)
-                .map(|_| format!("/{}", pick().replace(' ', "%20")))
-                .collect();
-            let query: String = (0..case % 3)
-                .map(|i| {
-                    format!(
-                        "{}{}={}",
-                        if i > 0 { "&" } else { "" },
-                        pick().replace(' ', "%20"),
-                        pick().replace(' ', "%20")
-                    )
-                })
-                .collect();
-            let url = format!(
-                "https://{host}{path}{}{query}",
-                if query.is_empty() { "" } else { "?" }
-            );
+            // Kinesis at its root: the only URL this crate signs.
+            let url = format!("https://{host}/");
             let mut headers = vec![
                 (
                     "content-type".to_string(),
@@ -496,6 +403,29 @@ mod tests {
                 "case {case}: {}",
                 req.url
             );
+        }
+    }
+
+    /// Kinesis is called at its root: a URL with a path or a query is refused, not signed
+    /// with a canonical URI it does not have.
+    #[test]
+    fn only_an_origins_root_is_signed() {
+        let creds = Credentials::new("ASIAFAKEKEY", "fake-secret", None, None, "t");
+        for url in [
+            "https://kinesis.us-east-1.amazonaws.com",
+            "https://kinesis.us-east-1.amazonaws.com/a",
+            "https://kinesis.us-east-1.amazonaws.com/?a=1",
+            "https://kinesis.us-east-1.amazonaws.com/a/",
+            "https:///",
+            "kinesis.us-east-1.amazonaws.com/",
+        ] {
+            let mut req =
+                HttpRequest::aws_json(url.into(), "Kinesis_20131202.PutRecords", "{}".into());
+            let err =
+                sign(&mut req, &creds, "us-east-1", "kinesis", 1_795_704_302_000).unwrap_err();
+            assert!(matches!(err, Error::Signing { .. }), "{url}: {err}");
+            assert!(err.to_string().contains("origin's root"), "{url}: {err}");
+            assert_eq!(req.header("authorization"), None, "{url}");
         }
     }
 
