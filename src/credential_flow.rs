@@ -173,7 +173,7 @@ impl CredentialFlow {
     }
 
     /// Credentials that can sign at `server_now`, without fetching.
-    pub fn usable(&self, server_now: EpochMillis) -> Option<&Credentials> {
+    pub fn usable(&self, server_now: EpochMillis) -> Option<&std::sync::Arc<Credentials>> {
         self.cache.current(server_now).map(|(c, _)| c)
     }
 

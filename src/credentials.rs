@@ -11,6 +11,7 @@ use crate::text;
 use crate::time::{from_system_time, to_system_time, EpochMillis};
 use crate::value::Value;
 use aws_credential_types::Credentials;
+use std::sync::Arc;
 
 /// Refresh this long before expiry (or at half the lifetime, whichever comes later).
 pub const REFRESH_AHEAD_MS: u64 = 5 * 60 * 1000;
@@ -491,21 +492,12 @@ pub fn parse_cognito_credentials(
     )
 }
 
-/// What the cache says about the credentials it holds at a given time.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Lookup {
-    /// Use these; no refresh needed.
-    Fresh(Credentials),
-    /// Refresh now; these may still sign if the refresh fails.
-    Stale(Credentials),
-    /// Nothing usable: refresh before signing.
-    Missing,
-}
-
-/// The cached credentials and when to refresh them.
+/// The cached credentials and when to refresh them. Shared, not copied, with each request
+/// that signs with them: a copy of `Credentials` copies its property map (a `HashMap`,
+/// whose code the page's module then carries).
 #[derive(Debug, Default, Clone)]
 pub struct CredentialsCache {
-    current: Option<(Credentials, EpochMillis, EpochMillis)>,
+    current: Option<(Arc<Credentials>, EpochMillis, EpochMillis)>,
 }
 
 impl CredentialsCache {
@@ -521,26 +513,12 @@ impl CredentialsCache {
         let usable_until = expires.saturating_sub(MIN_REMAINING_MS);
         let usable = usable_until.saturating_sub(now);
         let refresh_at = usable_until - REFRESH_AHEAD_MS.min(usable / 2);
-        self.current = Some((creds, refresh_at, expires));
-    }
-
-    /// What to do at `now`.
-    pub fn lookup(&self, now: EpochMillis) -> Lookup {
-        match &self.current {
-            Some((c, refresh_at, expires)) if now + MIN_REMAINING_MS < *expires => {
-                if now < *refresh_at {
-                    Lookup::Fresh(c.clone())
-                } else {
-                    Lookup::Stale(c.clone())
-                }
-            }
-            _ => Lookup::Missing,
-        }
+        self.current = Some((Arc::new(creds), refresh_at, expires));
     }
 
     /// The held credentials if they can still sign at `now`, and whether they are fresh (no
     /// refresh due).
-    pub fn current(&self, now: EpochMillis) -> Option<(&Credentials, bool)> {
+    pub fn current(&self, now: EpochMillis) -> Option<(&Arc<Credentials>, bool)> {
         match &self.current {
             Some((c, refresh_at, expires)) if now + MIN_REMAINING_MS < *expires => {
                 Some((c, now < *refresh_at))
@@ -793,27 +771,29 @@ mod tests {
     #[test]
     fn cache_refreshes_ahead_of_expiry() {
         let mut cache = CredentialsCache::new();
-        assert_eq!(cache.lookup(NOW), Lookup::Missing);
+        let held =
+            |cache: &CredentialsCache, t| cache.current(t).map(|(c, fresh)| ((**c).clone(), fresh));
+        assert_eq!(held(&cache, NOW), None);
         let hour = parse_sts_json(&sts("2026-11-26T15:45:02Z"), "c", NOW).unwrap();
         cache.store(hour.clone(), NOW);
         let usable_until = NOW + 60 * 60_000 - MIN_REMAINING_MS;
         assert_eq!(
-            cache.lookup(usable_until - REFRESH_AHEAD_MS - 1),
-            Lookup::Fresh(hour.clone())
+            held(&cache, usable_until - REFRESH_AHEAD_MS - 1),
+            Some((hour.clone(), true))
         );
         assert_eq!(
-            cache.lookup(usable_until - REFRESH_AHEAD_MS),
-            Lookup::Stale(hour.clone())
+            held(&cache, usable_until - REFRESH_AHEAD_MS),
+            Some((hour.clone(), false))
         );
-        assert_eq!(cache.lookup(usable_until - 1), Lookup::Stale(hour.clone()));
-        assert_eq!(cache.lookup(usable_until), Lookup::Missing);
+        assert_eq!(held(&cache, usable_until - 1), Some((hour.clone(), false)));
+        assert_eq!(held(&cache, usable_until), None);
         // Short-lived credentials refresh halfway through their usable life, not at once.
         let short = parse_sts_json(&sts("2026-11-26T14:46:02Z"), "c", NOW).unwrap();
         cache.store(short.clone(), NOW);
-        assert_eq!(cache.lookup(NOW + 22_499), Lookup::Fresh(short.clone()));
-        assert_eq!(cache.lookup(NOW + 22_500), Lookup::Stale(short.clone()));
-        assert_eq!(cache.lookup(NOW + 45_000), Lookup::Missing);
+        assert_eq!(held(&cache, NOW + 22_499), Some((short.clone(), true)));
+        assert_eq!(held(&cache, NOW + 22_500), Some((short.clone(), false)));
+        assert_eq!(held(&cache, NOW + 45_000), None);
         cache.invalidate();
-        assert_eq!(cache.lookup(NOW), Lookup::Missing);
+        assert_eq!(held(&cache, NOW), None);
     }
 }

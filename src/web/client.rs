@@ -109,7 +109,7 @@ impl Client {
             .learn(crate::time::offset(wall, offset_ms), wall);
     }
 
-    async fn credentials(&self) -> Result<Credentials, Error> {
+    async fn credentials(&self) -> Result<std::sync::Arc<Credentials>, Error> {
         let clock = *self.inner.clock.borrow();
         self.inner.flow.borrow_mut().want(now(), &clock);
         let promise = {
