@@ -52,6 +52,86 @@ impl Number {
     }
 }
 
+/// The key under which serde_json (feature `arbitrary_precision`) hands over a number's text.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+impl Number {
+    /// A JSON number's text (serde_json has checked its grammar) as a number: whole numbers
+    /// exactly when they fit, others as the `f64` this simple reading gives (correctly
+    /// rounded for up to 15 digits and exponents to ±22, within 1e-14 beyond: the JSON read
+    /// here has no fractions that need more). Reading the text
+    /// here, not with serde_json's float parser, keeps its 2.5 KB table of powers of ten
+    /// out of the page's module.
+    pub fn parse(text: &str) -> Number {
+        let b = text.as_bytes();
+        let negative = b.first() == Some(&b'-');
+        let (mut mantissa, mut exp, mut exact, mut i) = (0u64, 0i32, true, usize::from(negative));
+        let mut fraction = false;
+        while let Some(&c) = b.get(i) {
+            match c {
+                b'0'..=b'9' => {
+                    let d = u64::from(c - b'0');
+                    match mantissa.checked_mul(10).and_then(|m| m.checked_add(d)) {
+                        Some(m) => {
+                            mantissa = m;
+                            exp -= i32::from(fraction);
+                        }
+                        // Digits past what a u64 holds: dropped (and the number is inexact).
+                        None => {
+                            exact &= d == 0;
+                            exp += i32::from(!fraction);
+                        }
+                    }
+                }
+                b'.' => fraction = true,
+                b'e' | b'E' => {
+                    let e = crate::text::from(text, i + 1);
+                    let e = e.strip_prefix('+').unwrap_or(e);
+                    let huge = if e.starts_with('-') {
+                        i32::MIN
+                    } else {
+                        i32::MAX
+                    };
+                    exp = exp.saturating_add(e.parse::<i32>().unwrap_or(huge));
+                    break;
+                }
+                _ => break,
+            }
+            i += 1;
+        }
+        // Trailing zeros of the mantissa make a negative exponent whole again (1.50e1 is 15).
+        while exp < 0 && mantissa != 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            exp += 1;
+        }
+        let whole = if exp >= 0 && exact && exp < 20 {
+            10u64
+                .checked_pow(exp as u32)
+                .and_then(|p| mantissa.checked_mul(p))
+        } else if mantissa == 0 {
+            Some(0)
+        } else {
+            None
+        };
+        match (whole, negative) {
+            (Some(u), false) => Number::U(u),
+            (Some(0), true) => Number::U(0),
+            (Some(u), true) if u <= i64::MAX as u64 + 1 => Number::I((u as i64).wrapping_neg()),
+            _ => {
+                // Dividing by an exact power of ten (10^22 at most) rounds once, as serde_json
+                // and JSON.parse do, for a mantissa of up to 15 digits.
+                let m = mantissa as f64;
+                let f = match exp {
+                    0.. => m * 10f64.powi(exp),
+                    -22..0 => m / 10f64.powi(-exp),
+                    _ => m / 1e22 / 10f64.powi((-22i32).saturating_sub(exp)),
+                };
+                Number::F(if negative { -f } else { f })
+            }
+        }
+    }
+}
+
 impl From<u64> for Number {
     fn from(u: u64) -> Self {
         Number::U(u)
@@ -238,7 +318,13 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some((k, v)) = map.next_entry()? {
+        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+            // serde_json's arbitrary_precision hands a number over as a map of one member,
+            // its text under this key (serde_json's own Value reads it the same way). Read
+            // as a Value, not a String: a String's type errors would bring float formatting.
+            if let (true, Value::String(text)) = (out.is_empty() && k == NUMBER_TOKEN, &v) {
+                return Ok(Value::Number(Number::parse(text)));
+            }
             out.push((k, v));
         }
         Ok(Value::Object(Map(out)))
@@ -270,5 +356,50 @@ mod tests {
         assert_eq!(v["e"].as_u64(), Some(u64::MAX));
         assert!(v["missing"].is_null() && v["b"][9].is_null());
         assert_eq!(v.as_object().unwrap().keys().count(), 4);
+    }
+
+    /// Numbers as JSON.stringify and AWS write them: whole ones exact (Cognito's Expiration
+    /// is `1.732795284E9` seconds), others as Rust's own float parser reads them.
+    #[test]
+    fn numbers_are_read_from_their_text() {
+        for (text, want) in [
+            ("0", Number::U(0)),
+            ("-0", Number::U(0)),
+            ("42", Number::U(42)),
+            ("-42", Number::I(-42)),
+            ("18446744073709551615", Number::U(u64::MAX)),
+            ("-9223372036854775808", Number::I(i64::MIN)),
+            ("1.732795284E9", Number::U(1_732_795_284)),
+            ("1.5e1", Number::U(15)),
+            ("123.000", Number::U(123)),
+            ("1e+21", Number::F(1e21)),
+            ("1e3", Number::U(1000)),
+        ] {
+            let v: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(v, Value::Number(want), "{text}");
+        }
+        for text in [
+            "1.5",
+            "0.1",
+            "-2.25",
+            "3.14159",
+            "1e-7",
+            "123456.789",
+            "1.5e300",
+            "2e-300",
+            "1e-400",
+            "18446744073709551616",
+            "2.5e-3",
+            "-0.5",
+        ] {
+            let v: Value = serde_json::from_str(text).unwrap();
+            let got = v.as_f64().unwrap();
+            let want: f64 = text.parse().unwrap();
+            assert!(
+                got == want || ((got - want) / want).abs() < 1e-14 || (want == 0.0 && got == 0.0),
+                "{text}: {got} against {want}"
+            );
+            assert_eq!(v.as_u64(), None, "{text} is not whole");
+        }
     }
 }
