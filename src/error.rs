@@ -177,7 +177,7 @@ pub fn server_time_from_skew(message: &str) -> Option<crate::time::EpochMillis> 
     if !is_clock_skew(message) {
         return None;
     }
-    let (_, after) = message.rsplit_once('(')?;
+    let (_, after) = crate::text::rsplit_once(message, b'(')?;
     let stamp = after.split_whitespace().next()?;
     let b = stamp.as_bytes();
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
@@ -245,7 +245,7 @@ impl ServiceErrorCode {
 
     /// Parses a `__type` value; AWS may prefix it with a namespace (`...#ExpiredTokenException`).
     pub fn parse(raw: &str) -> Self {
-        let name = raw.rsplit('#').next().unwrap_or(raw);
+        let name = crate::text::rsplit_once(raw, b'#').map_or(raw, |(_, n)| n);
         let name = name.split(':').next().unwrap_or(name).trim();
         match name {
             "InvalidSignatureException" => Self::InvalidSignature,

@@ -35,6 +35,13 @@ pub fn split_once<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
     Some((slice(s, 0, i), from(s, i + sep.len())))
 }
 
+/// What comes before and after the last ASCII byte `sep` in `s` (`str::rsplit_once` with a
+/// `char` brings core's reverse char searcher along).
+pub fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().rposition(|b| b == sep)?;
+    Some((slice(s, 0, i), from(s, i + 1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +61,8 @@ mod tests {
         assert_eq!(slice("é", 0, 1), "");
         assert_eq!(from("abc", 4), "");
         assert_eq!(slice("abc", 1, 2), "b");
+        for hay in ["a#b#c", "#", "abc", "", "é#x"] {
+            assert_eq!(rsplit_once(hay, b'#'), hay.rsplit_once('#'), "{hay}");
+        }
     }
 }
