@@ -4,7 +4,7 @@
 //! In scope: event data, JSON encoding, coalescing by time. Out of scope: listening to the
 //! browser (the shell does), batching (see `producer`).
 
-use crate::request::push_json_str;
+use crate::request::{push_int, push_json_str, push_uint};
 use crate::time::EpochMillis;
 
 /// The record schema version written in every record as `"v"`.
@@ -145,7 +145,7 @@ fn push_num(out: &mut String, key: &str, v: f64) {
         out.push('-');
     }
     let a = c.unsigned_abs();
-    out.push_str(&(a / 100).to_string());
+    push_uint(out, a / 100);
     let f = a % 100;
     if f != 0 {
         out.push('.');
@@ -158,21 +158,21 @@ fn push_num(out: &mut String, key: &str, v: f64) {
 
 fn push_envelope(out: &mut String, env: &Envelope<'_>, kind: &str) {
     out.push_str("{\"v\":");
-    out.push_str(&SCHEMA_VERSION.to_string());
+    push_uint(out, SCHEMA_VERSION.into());
     out.push_str(",\"sid\":");
     push_json_str(out, env.session_id);
     out.push_str(",\"seq\":");
-    out.push_str(&env.seq.to_string());
+    push_uint(out, env.seq);
     out.push_str(",\"t\":");
-    out.push_str(&env.time.to_string());
+    push_uint(out, env.time);
     out.push_str(",\"type\":");
     push_json_str(out, kind);
     out.push_str(",\"path\":");
     push_json_str(out, &env.page.path);
     out.push_str(",\"vw\":");
-    out.push_str(&env.page.viewport_width.to_string());
+    push_uint(out, env.page.viewport_width.into());
     out.push_str(",\"vh\":");
-    out.push_str(&env.page.viewport_height.to_string());
+    push_uint(out, env.page.viewport_height.into());
 }
 
 /// The JSON record of a mouse event (schema v1).
@@ -184,10 +184,10 @@ pub fn encode_mouse(env: &Envelope<'_>, s: &MouseSample) -> String {
     push_num(&mut out, "px", s.page_x);
     push_num(&mut out, "py", s.page_y);
     out.push_str(",\"buttons\":");
-    out.push_str(&s.buttons.to_string());
+    push_uint(&mut out, s.buttons.into());
     if s.kind != EventKind::MouseMove {
         out.push_str(",\"button\":");
-        out.push_str(&s.button.to_string());
+        push_int(&mut out, s.button.into());
     }
     if let Some(pt) = &s.pointer_type {
         out.push_str(",\"pointer\":");
@@ -198,7 +198,7 @@ pub fn encode_mouse(env: &Envelope<'_>, s: &MouseSample) -> String {
         push_num(&mut out, "dy", dy);
         push_num(&mut out, "dz", dz);
         out.push_str(",\"dm\":");
-        out.push_str(&mode.to_string());
+        push_uint(&mut out, mode.into());
     }
     out.push('}');
     out

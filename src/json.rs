@@ -49,7 +49,7 @@ impl Writer {
 
     pub fn num(&mut self, k: &str, v: u64) {
         self.key(k);
-        self.out.push_str(&v.to_string());
+        crate::request::push_uint(&mut self.out, v);
     }
 
     pub fn str(&mut self, k: &str, v: &str) {

@@ -167,6 +167,32 @@ impl OwnedRecord {
     }
 }
 
+/// Writes `v` in decimal, with no allocation and no `fmt` (a mouse event's record has ten
+/// numbers: `to_string` allocated and formatted each).
+pub(crate) fn push_uint(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// [`push_uint`] for a signed number.
+pub(crate) fn push_int(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_uint(out, v.unsigned_abs());
+}
+
 /// Appends `s` as a JSON string literal.
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
@@ -304,6 +330,30 @@ pub fn put_records(
 mod tests {
     use super::*;
     use serde_json::{json, Value};
+
+    #[test]
+    fn numbers_are_written_as_to_string_writes_them() {
+        for v in [
+            0u64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12_345,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut out = String::from("x");
+            push_uint(&mut out, v);
+            assert_eq!(out, format!("x{v}"));
+        }
+        for v in [0i64, -1, 1, -32_768, i64::MIN, i64::MAX] {
+            let mut out = String::new();
+            push_int(&mut out, v);
+            assert_eq!(out, v.to_string());
+        }
+    }
 
     fn rec<'a>(data: &'a [u8], pk: &'a str) -> Record<'a> {
         Record {
