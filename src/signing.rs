@@ -81,7 +81,7 @@ pub fn sign(
     req.headers
         .retain(|(n, _)| !SIGNER_HEADERS.contains(&n.as_str()));
     let host = root_host(&req.url).ok_or_else(|| Error::Signing {
-        message: "only an origin's root is signed (https://host[:port]/, no path or query)".into(),
+        message: "only an origin's root is signed (scheme://host[:port]/, no path or query)".into(),
     })?;
     let date_time = amz_date(time_ms);
     req.headers.push(("x-amz-date".into(), date_time.clone()));

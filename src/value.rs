@@ -56,28 +56,32 @@ impl Number {
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 impl Number {
-    /// A JSON number's text (serde_json has checked its grammar) as a number: whole numbers
-    /// exactly when they fit, others as the `f64` this simple reading gives (correctly
-    /// rounded for up to 15 digits and exponents to ±22, within 1e-14 beyond: the JSON read
-    /// here has no fractions that need more). Reading the text
-    /// here, not with serde_json's float parser, keeps its 2.5 KB table of powers of ten
-    /// out of the page's module.
+    /// A JSON number's text as serde_json hands it over (fractions, exponents and integers
+    /// too large for 64 bits; it reads plain integers itself, and has checked the grammar):
+    /// whole numbers exactly when they fit, others as the `f64` this simple reading gives
+    /// (correctly rounded for up to 15 digits and exponents to ±22, within 1e-14 beyond: the
+    /// JSON read here has no fractions that need more; text that is no number reads as 0).
+    /// Reading the text here, not with serde_json's float parser, keeps its 2.5 KB table of
+    /// powers of ten out of the page's module.
     pub fn parse(text: &str) -> Number {
         let b = text.as_bytes();
         let negative = b.first() == Some(&b'-');
         let (mut mantissa, mut exp, mut exact, mut i) = (0u64, 0i32, true, usize::from(negative));
-        let mut fraction = false;
+        let (mut fraction, mut full) = (false, false);
         while let Some(&c) = b.get(i) {
             match c {
                 b'0'..=b'9' => {
                     let d = u64::from(c - b'0');
-                    match mantissa.checked_mul(10).and_then(|m| m.checked_add(d)) {
+                    let grown = mantissa.checked_mul(10).and_then(|m| m.checked_add(d));
+                    match grown.filter(|_| !full) {
                         Some(m) => {
                             mantissa = m;
                             exp -= i32::from(fraction);
                         }
-                        // Digits past what a u64 holds: dropped (and the number is inexact).
+                        // The first digit a u64 cannot hold and all after it: dropped (and
+                        // the number is inexact unless they are zeros).
                         None => {
+                            full = true;
                             exact &= d == 0;
                             exp += i32::from(!fraction);
                         }

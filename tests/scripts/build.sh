@@ -31,7 +31,7 @@ for out in pkg pkg-demo; do
   if [ "$out" = pkg ]; then
     # The glue imports its snippet's module twice under two names (duplicate-object-key).
     node_modules/.bin/esbuild "www/$out/kinesis-browser-producer.js" --bundle --minify --format=esm \
-      --log-level=error --outfile="www/$out/bundle.js"
+      --log-level=warning --log-override:duplicate-object-key=silent --outfile="www/$out/bundle.js"
     mv "www/$out/bundle.js" "www/$out/kinesis-browser-producer.js"
     rm -r "www/$out/kbp_core.js" "www/$out/snippets"
   fi

@@ -1,5 +1,5 @@
-// The script tag's size, as a page loads it: the product build in www/pkg (the loader, the
-// wasm-bindgen glue and its snippets, the wasm), gzip level 9. `node tests/scripts/size.mjs`
+// The script tag's size, as a page loads it: the product build in www/pkg (the loader with
+// the wasm-bindgen glue and its snippet bundled in, and the wasm), gzip level 9. `node tests/scripts/size.mjs`
 // prints it and fails when it is over the budget in tests/size-budget.json (as Segment's and
 // Snowplow's CI fail when their bundles grow): bytes are not noisy, so the test command
 // enforces it. Lower the budget when a change shrinks the module.
