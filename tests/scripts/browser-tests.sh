@@ -32,6 +32,12 @@ case "$browser" in
     for _ in $(seq 1 100); do grep -q '^webdriver' "$wk" && break; sleep 0.1; done
     export SAFARIDRIVER_REMOTE; SAFARIDRIVER_REMOTE=$(awk '/^webdriver/ { print $2 }' "$wk")
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+    # WebKit runs the release build of these tests, the code the page gets. The debug build
+    # trips JavaScriptCore's optimizing wasm tier (OMG, WebKitGTK 2.50.6, x86-64): measured
+    # 2026-12-02, tests/producer.rs failed 5 runs in 10 with SigV4 signatures that do not
+    # match -- the same body, key and time give the front door's signature when signed
+    # natively -- and 0 in 10 with JSC_useOMGJIT=0, and the release build 0 in 10 with every
+    # tier on. Chromium and Firefox run the debug build (overflow checks, debug asserts) clean.
     # JavaScriptCore's wasm tiers on Linux now and then fault on memory safe code cannot
     # touch (this crate forbids unsafe; Chromium and Firefox run the same binary clean):
     # a known engine problem (github.com/tauri-apps/tauri/issues/7154, WebKit bug 259441;
@@ -39,13 +45,13 @@ case "$browser" in
     # that, is run once more and the fault is printed; every other failure fails at once.
     for t in "${files[@]}"; do
       out=$(mktemp)
-      if cargo test --target wasm32-unknown-unknown --features demo --test "$t" 2>&1 | tee "$out"; then
+      if cargo test --release --target wasm32-unknown-unknown --features demo --test "$t" 2>&1 | tee "$out"; then
         rm -f "$out"; continue
       fi
       if grep -q 'RuntimeError: Out of bounds memory access' "$out" && ! grep -q 'panicked at' "$out"; then
         echo "!! WebKit: tests/$t.rs hit JavaScriptCore's out-of-bounds fault (above); running it once more" >&2
         rm -f "$out"
-        cargo test --target wasm32-unknown-unknown --features demo --test "$t"
+        cargo test --release --target wasm32-unknown-unknown --features demo --test "$t"
       else
         rm -f "$out"; exit 1
       fi
