@@ -757,6 +757,17 @@ impl Endpoint {
     fn build(&self, batch: &Batch) -> Result<HttpRequest, Error> {
         build(&self.config, &[], batch)
     }
+
+    /// What a page going away must keep: the producer's buffer and the batches in flight,
+    /// which only the flights hold.
+    fn unload_snapshot(&mut self, now: Now) -> Vec<crate::producer::Buffered> {
+        let flights: Vec<&Batch> = self
+            .in_flight
+            .iter()
+            .filter_map(|f| f.batch.as_ref())
+            .collect();
+        self.producer.unload_snapshot(now, &flights)
+    }
 }
 
 /// The PutRecords request of `repeated` records (another flight's) followed by `batch`'s.
@@ -1048,7 +1059,7 @@ impl Endpoint {
         }
         self.write_failures += 1;
         let now = internal(now);
-        let records = self.producer.unload_snapshot(now);
+        let records = self.unload_snapshot(now);
         let budget = self.config.settings.persist_max_bytes / (1 << self.write_failures.min(8));
         let fallback = if self.write_failures <= 1 {
             persist::snapshot(&records, self.persist_lost, budget, now)
@@ -1079,7 +1090,7 @@ impl Endpoint {
         if budget == 0 {
             return;
         }
-        let records = self.producer.unload_snapshot(now);
+        let records = self.unload_snapshot(now);
         match persist::snapshot(&records, self.persist_lost, budget, now) {
             Some((value, _)) => {
                 self.persisted = true;

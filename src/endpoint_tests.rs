@@ -621,7 +621,7 @@ fn restored_records_keep_their_capture_time_and_are_checked_like_new_ones() {
         wall: old.wall + 20_000,
         mono: old.mono + 20_000,
     };
-    let (text, kept) = persist::snapshot(&p.unload_snapshot(then), 2, 1 << 20, then).unwrap();
+    let (text, kept) = persist::snapshot(&p.unload_snapshot(then, &[]), 2, 1 << 20, then).unwrap();
     assert_eq!(kept, 3);
     // One record made invalid by hand, one corrupt entry beside it.
     let mut v: Value = serde_json::from_str(&text).unwrap();

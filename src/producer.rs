@@ -105,12 +105,16 @@ impl Batch {
     }
 }
 
-/// A batch out for delivery: its records are kept so a page closing can persist them.
+/// A batch out for delivery, as the bounds and watermarks count it. Its records travel in
+/// the [`Batch`] alone (no second copy of each): the shell holds it until its answer, and
+/// hands it to [`Producer::unload_snapshot`] when a page closing persists what is unsent.
 #[derive(Debug)]
 struct InFlight {
     id: u64,
-    records: Vec<Buffered>,
+    records: usize,
     bytes: usize,
+    /// The lowest `order` among its records (`u64::MAX` for none).
+    first_order: u64,
 }
 
 impl Batch {
@@ -716,7 +720,7 @@ impl Producer {
         let (n, b) = self
             .in_flight
             .iter()
-            .fold((0, 0), |(n, b), f| (n + f.records.len(), b + f.bytes));
+            .fold((0, 0), |(n, b), f| (n + f.records, b + f.bytes));
         (self.buffer.len() + n, self.buffered_bytes + b)
     }
 
@@ -792,11 +796,7 @@ impl Producer {
     /// Whether every record below `upto` has been put or dropped.
     pub fn is_flushed(&self, upto: u64) -> bool {
         self.buffer.front().is_none_or(|r| r.order >= upto)
-            && self
-                .in_flight
-                .iter()
-                .flat_map(|f| &f.records)
-                .all(|r| r.order >= upto)
+            && self.in_flight.iter().all(|f| f.first_order >= upto)
     }
 
     /// When the shell should call `handle_timeout` and `poll_batch` next.
@@ -930,8 +930,9 @@ impl Producer {
         let bytes = records.iter().map(Buffered::size).sum();
         self.in_flight.push(InFlight {
             id,
-            records: records.clone(),
+            records: records.len(),
             bytes,
+            first_order: records.iter().map(|r| r.order).min().unwrap_or(u64::MAX),
         });
         Batch {
             id,
@@ -998,16 +999,16 @@ impl Producer {
     }
 
     /// Every record not yet confirmed put (buffered or in flight), oldest first: what a page
-    /// going away must persist so that nothing is lost.
-    pub fn unload_snapshot(&mut self, now: impl Into<Now>) -> Vec<Buffered> {
+    /// going away must persist so that nothing is lost. `in_flight`: every batch taken and
+    /// not yet answered or given back (the shell holds them).
+    pub fn unload_snapshot(&mut self, now: impl Into<Now>, in_flight: &[&Batch]) -> Vec<Buffered> {
         let now = now.into();
         if let Some((s, t)) = self.coalescer.take_pending() {
             self.push_mouse(s, t, now);
         }
-        let mut all: Vec<Buffered> = self
-            .in_flight
+        let mut all: Vec<Buffered> = in_flight
             .iter()
-            .flat_map(|f| f.records.iter().cloned())
+            .flat_map(|b| b.records.iter().cloned())
             .collect();
         all.extend(self.buffer.iter().cloned());
         sort_by_key(&mut all, |r| r.order);
@@ -2101,7 +2102,7 @@ mod tests {
             .sum();
         assert!(payload <= 2_000 && !keepalive.records.is_empty());
         // ...and everything unconfirmed (in flight, keepalive, buffered) to persist, in order.
-        let snapshot = p.unload_snapshot(2);
+        let snapshot = p.unload_snapshot(2, &[&in_flight, &keepalive]);
         assert_eq!(
             snapshot.iter().map(|r| r.seq).collect::<Vec<_>>(),
             (0..400).collect::<Vec<_>>()
