@@ -382,6 +382,10 @@ mod tests {
             if case % 5 == 0 {
                 headers.push(("my-header".into(), format!("  {}   {} ", pick(), pick())));
             }
+            if case % 5 == 1 {
+                // A name not in lower case.
+                headers.push(("My-Header".into(), format!("{} {}", pick(), pick())));
+            }
             let body: String = (0..next() % 300)
                 .map(|i| (b'a' + (i % 26) as u8) as char)
                 .collect();
