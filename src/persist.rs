@@ -61,7 +61,7 @@ pub fn snapshot(
     out.push_str("{\"v\":2,\"dropped\":");
     out.push_str(&dropped.to_string());
     out.push_str(",\"records\":[");
-    out.push_str(&items.join(","));
+    crate::text::push_joined(&mut out, &items, ',');
     out.push_str("]}");
     Some((out, kept))
 }
@@ -139,7 +139,7 @@ pub fn restore(text: &str, settings: &Settings, now: Now, out: &mut Restored) {
             out.drops.push((DropReason::Invalid, kind_name));
             continue;
         };
-        let chars = key.chars().count();
+        let chars = crate::text::char_count(key);
         if chars == 0 || chars > MAX_PARTITION_KEY_CHARS || hash.is_some_and(|h| !is_hash_key(h)) {
             out.drops.push((DropReason::Invalid, kind_name));
             continue;

@@ -665,7 +665,7 @@ impl Producer {
         }
         let (partition_key, ordered) = match partition_key {
             Some(k) => {
-                let chars = k.chars().count();
+                let chars = crate::text::char_count(k);
                 if chars == 0 || chars > crate::request::MAX_PARTITION_KEY_CHARS {
                     return refuse(
                         self,

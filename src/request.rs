@@ -196,6 +196,13 @@ pub(crate) fn push_int(out: &mut String, v: i64) {
 /// Appends `s` as a JSON string literal.
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
+    // Most strings need no escape (a session id, a path): they go in whole, where one push
+    // per char cost every record its envelope.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -239,7 +246,7 @@ pub fn is_hash_key(h: &str) -> bool {
 /// Checks one record against the API's limits; `max_record_bytes` is the stream's record size.
 pub fn validate_record(index: usize, r: &Record<'_>, max_record_bytes: usize) -> Result<(), Error> {
     let invalid = |message: String| Error::InvalidRecord { index, message };
-    let chars = r.partition_key.chars().count();
+    let chars = crate::text::char_count(r.partition_key);
     if chars == 0 || chars > MAX_PARTITION_KEY_CHARS {
         return Err(invalid(format!(
             "partition key has {chars} characters; it must have 1 to 256"

@@ -52,7 +52,10 @@ impl PutRecordsOutput {
         }
         let mut j = crate::json::Writer::new();
         j.num("failedRecordCount", self.failed_record_count as u64);
-        j.raw("records", &format!("[{}]", items.join(",")));
+        let mut list = String::from("[");
+        crate::text::push_joined(&mut list, &items, ',');
+        list.push(']');
+        j.raw("records", &list);
         j.finish()
     }
 }

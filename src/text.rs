@@ -3,7 +3,8 @@
 //! its panic path (`slice_error_fail`, which formats the text with `Debug` and so pulls in
 //! the Unicode printable tables): together about 8 KB of the module. Indexes here come from
 //! searches for ASCII, so they fall on character boundaries; where one would not, a slice is
-//! empty rather than a panic.
+//! empty rather than a panic. The same for counting chars and joining strings, whose std
+//! versions are large generic code.
 
 /// The byte index of the first `needle` in `hay`.
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
@@ -27,6 +28,22 @@ pub fn slice(s: &str, from: usize, to: usize) -> &str {
 /// `s[from..]`, or "" where that is not a slice of `s`.
 pub fn from(s: &str, from: usize) -> &str {
     s.get(from..).unwrap_or_default()
+}
+
+/// The number of chars in `s` (`chars().count()` brings core's SWAR counter along, 0.9 KB):
+/// every byte that does not continue a UTF-8 sequence starts a char.
+pub fn char_count(s: &str) -> usize {
+    s.bytes().filter(|&b| b & 0xC0 != 0x80).count()
+}
+
+/// Appends `items` with `sep` between them (`[String]::join` is 1 KB of generic code).
+pub fn push_joined(out: &mut String, items: &[String], sep: char) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        out.push_str(item);
+    }
 }
 
 /// What comes before and after the first `sep` in `s`.
@@ -61,6 +78,15 @@ mod tests {
         assert_eq!(slice("é", 0, 1), "");
         assert_eq!(from("abc", 4), "");
         assert_eq!(slice("abc", 1, 2), "b");
+        for s in [
+            "",
+            "abc",
+            "é",
+            "a☃b𝄞",
+            "\u{0}\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}",
+        ] {
+            assert_eq!(char_count(s), s.chars().count(), "{s}");
+        }
         for hay in ["a#b#c", "#", "abc", "", "é#x"] {
             assert_eq!(rsplit_once(hay, b'#'), hay.rsplit_once('#'), "{hay}");
         }
