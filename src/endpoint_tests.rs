@@ -505,6 +505,8 @@ fn one_request_in_flight_and_no_made_up_error_for_a_batch_never_sent() {
         2,
         "no third: the rest is in the kept copy"
     );
+    // The copy has what both flights carry (only they hold those records) and the buffer.
+    assert_eq!(seqs(&sim), vec![1, 2, 3]);
     sim.serve();
     let seqs: Vec<u64> = sim.stored_records.iter().map(|r| r.1).collect();
     let mut first = Vec::new();

@@ -107,7 +107,7 @@ impl Batch {
 
 /// A batch out for delivery, as the bounds and watermarks count it. Its records travel in
 /// the [`Batch`] alone (no second copy of each): the shell holds it until its answer, and
-/// hands it to [`Producer::unload_snapshot`] when a page closing persists what is unsent.
+/// hands it to [`Producer::unload_snapshot`] when the copy for storage is written.
 #[derive(Debug)]
 struct InFlight {
     id: u64,
@@ -440,7 +440,8 @@ pub struct Producer {
     buffer: VecDeque<Buffered>,
     buffered_bytes: usize,
     moves_buffered: usize,
-    /// (records, bytes, lowest seq) of the request in flight.
+    /// Each batch out (an ordinary one, a keepalive one behind it): its records, bytes and
+    /// lowest order.
     in_flight: Vec<InFlight>,
     next_order: u64,
     next_batch: u64,
@@ -1006,6 +1007,12 @@ impl Producer {
         if let Some((s, t)) = self.coalescer.take_pending() {
             self.push_mouse(s, t, now);
         }
+        debug_assert!(
+            self.in_flight
+                .iter()
+                .all(|f| in_flight.iter().any(|b| b.id == f.id)),
+            "every batch out is given"
+        );
         let mut all: Vec<Buffered> = in_flight
             .iter()
             .flat_map(|b| b.records.iter().cloned())

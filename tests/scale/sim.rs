@@ -1190,6 +1190,7 @@ fn respond(
                 "{{\"SequenceNumber\":\"4963{seq:052}\",\"ShardId\":\"shardId-{shard:012}\"}}"
             );
         } else {
+            // The message is `throttle_message`'s, written in place.
             let _ = write!(
                 body,
                 "{{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":\"Rate exceeded for shard shardId-{shard:012} in stream {STREAM} under account {ACCOUNT}.\"}}"
