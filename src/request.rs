@@ -169,7 +169,7 @@ impl OwnedRecord {
 
 /// Writes `v` in decimal, with no allocation and no `fmt` (a mouse event's record has ten
 /// numbers: `to_string` allocated and formatted each).
-pub(crate) fn push_uint(out: &mut String, mut v: u64) {
+pub fn push_uint(out: &mut String, mut v: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

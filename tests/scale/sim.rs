@@ -35,6 +35,7 @@ use kinesis_browser_producer::capture::PageContext;
 use kinesis_browser_producer::config::Config;
 use kinesis_browser_producer::endpoint::{Endpoint, Event, Init};
 use kinesis_browser_producer::io::{Answer, Now, Response, Transmit, Transport};
+use kinesis_browser_producer::request::push_uint;
 use kinesis_browser_producer::{aggregation, base64, md5};
 use serde_json::{json, Value};
 use std::cmp::{Ordering, Reverse};
@@ -905,9 +906,9 @@ impl Client {
             // (Pushed, not `format!`ed: 100,000 records a simulated second.)
             let mut data = String::with_capacity(w.payload_bytes + 8);
             data.push_str("{\"job\":");
-            push_u64(&mut data, job as u64);
+            push_uint(&mut data, job as u64);
             data.push_str(",\"n\":");
-            push_u64(&mut data, n as u64);
+            push_uint(&mut data, n as u64);
             let room = w.payload_bytes.saturating_sub(data.len() + 1);
             if room >= 7 {
                 data.push_str(",\"p\":\"");
@@ -1128,22 +1129,6 @@ impl Client {
         }
         self.scratch = scratch;
     }
-}
-
-/// `v` in decimal.
-fn push_u64(out: &mut String, v: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 fn now(t: u64) -> Now {
