@@ -30,8 +30,8 @@ pub fn from(s: &str, from: usize) -> &str {
     s.get(from..).unwrap_or_default()
 }
 
-/// The number of chars in `s` (`chars().count()` brings core's SWAR counter along, 0.9 KB):
-/// every byte that does not continue a UTF-8 sequence starts a char.
+/// The number of chars in `s`: every byte that does not continue a UTF-8 sequence starts
+/// one. (`chars().count()` inlines core's counter at each call: 146 bytes more for three.)
 pub fn char_count(s: &str) -> usize {
     s.bytes().filter(|&b| b & 0xC0 != 0x80).count()
 }
