@@ -397,14 +397,31 @@ pub fn hash_key(partition_key: &str, explicit: Option<&str>) -> u128 {
 }
 
 pub fn shard_id(shard: usize) -> String {
-    format!("shardId-{shard:012}")
+    let mut out = String::new();
+    push_shard_id(&mut out, shard);
+    out
+}
+
+fn push_shard_id(out: &mut String, shard: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "shardId-{shard:012}");
 }
 
 pub fn throttle_message(shard: usize) -> String {
-    format!(
-        "Rate exceeded for shard {} in stream {STREAM} under account {ACCOUNT}.",
-        shard_id(shard)
-    )
+    let mut out = String::new();
+    push_throttle_message(&mut out, shard);
+    out
+}
+
+/// AWS's message for a throttled record, appended (the answers write it in place).
+fn push_throttle_message(out: &mut String, shard: usize) {
+    out.push_str("Rate exceeded for shard ");
+    push_shard_id(out, shard);
+    out.push_str(" in stream ");
+    out.push_str(STREAM);
+    out.push_str(" under account ");
+    out.push_str(ACCOUNT);
+    out.push('.');
 }
 
 /// One Kinesis record of a request as the stream sees it.
@@ -1172,15 +1189,16 @@ fn respond(
             seq += 1;
             let _ = write!(
                 body,
-                "{{\"SequenceNumber\":\"4963{seq:052}\",\"ShardId\":\"shardId-{shard:012}\"}}"
+                "{{\"SequenceNumber\":\"4963{seq:052}\",\"ShardId\":\""
             );
+            push_shard_id(&mut body, shard);
         } else {
-            // The message is `throttle_message`'s, written in place.
-            let _ = write!(
-                body,
-                "{{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":\"Rate exceeded for shard shardId-{shard:012} in stream {STREAM} under account {ACCOUNT}.\"}}"
+            body.push_str(
+                "{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":\"",
             );
+            push_throttle_message(&mut body, shard);
         }
+        body.push_str("\"}");
     }
     body.push_str("]}");
     Response {
