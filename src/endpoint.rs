@@ -636,13 +636,14 @@ impl Endpoint {
         creds: &aws_credential_types::Credentials,
         server_now: EpochMillis,
     ) -> Option<Transmit> {
-        let region = self.config.region.clone();
         let timeout_ms = self.config.request_timeout_ms;
         let d = self.direct.iter_mut().find(|d| !d.sent)?;
         d.sent = true;
         let id = d.id;
-        match d.request.take()? {
-            Ok(mut request) => match sign(&mut request, creds, &region, "kinesis", server_now) {
+        let request = d.request.take()?;
+        let region = &self.config.region;
+        match request {
+            Ok(mut request) => match sign(&mut request, creds, region, "kinesis", server_now) {
                 Ok(()) => Some(Transmit {
                     id,
                     request,
