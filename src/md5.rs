@@ -19,7 +19,52 @@ const K: [u32; 64] = [
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 ];
 
+/// One 64-byte block. On wasm32 the compact loop below: the round split into four loops
+/// costs about 55 B gzip there. Natively (the scale simulation, where this trailer is a
+/// tenth of the CPU) the four loops, which the compiler unrolls: 2.4 ns/B against 4.0.
+/// The same function either way; `both_blocks_agree` checks it.
+#[cfg(not(target_arch = "wasm32"))]
 fn block(state: &mut [u32; 4], chunk: &[u8]) {
+    let mut m = [0u32; 16];
+    for (w, b) in m.iter_mut().zip(chunk.chunks_exact(4)) {
+        *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    }
+    let [mut a, mut b, mut c, mut d] = *state;
+    macro_rules! step {
+        ($i:expr, $f:expr, $g:expr) => {{
+            let rotated = a
+                .wrapping_add($f)
+                .wrapping_add(K[$i])
+                .wrapping_add(m[$g])
+                .rotate_left(S[$i]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(rotated);
+        }};
+    }
+    for i in 0..16 {
+        step!(i, (b & c) | (!b & d), i);
+    }
+    for i in 16..32 {
+        step!(i, (d & b) | (!d & c), (5 * i + 1) % 16);
+    }
+    for i in 32..48 {
+        step!(i, b ^ c ^ d, (3 * i + 5) % 16);
+    }
+    for i in 48..64 {
+        step!(i, c ^ (b | !d), (7 * i) % 16);
+    }
+    for (s, v) in state.iter_mut().zip([a, b, c, d]) {
+        *s = s.wrapping_add(v);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+use block_compact as block;
+
+#[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+fn block_compact(state: &mut [u32; 4], chunk: &[u8]) {
     let mut m = [0u32; 16];
     for (i, w) in m.iter_mut().enumerate() {
         *w = u32::from_le_bytes([
@@ -106,6 +151,27 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(hex(digest(input.as_bytes())), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn both_blocks_agree() {
+        // The native block against the compact one the page runs, over varied blocks.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2_000 {
+            let chunk: Vec<u8> = (0..64)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            let (mut s1, mut s2) = ([x as u32, 2, 3, (x >> 32) as u32], [0u32; 4]);
+            s2.copy_from_slice(&s1);
+            block(&mut s1, &chunk);
+            block_compact(&mut s2, &chunk);
+            assert_eq!(s1, s2);
         }
     }
 
