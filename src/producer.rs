@@ -1216,7 +1216,10 @@ impl Producer {
             ..
         } = batch;
         let first_size = records.first().map_or(1, Buffered::size);
-        let mut slots: Vec<Option<Buffered>> = records.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<Buffered>> = Vec::with_capacity(records.len());
+        for r in records {
+            slots.push(Some(r));
+        }
         let mut take = |members: &[usize]| -> Vec<Buffered> {
             members.iter().filter_map(|&i| slots[i].take()).collect()
         };
