@@ -1220,14 +1220,20 @@ impl Producer {
         for r in records {
             slots.push(Some(r));
         }
-        let mut take = |members: &[usize]| -> Vec<Buffered> {
-            members.iter().filter_map(|&i| slots[i].take()).collect()
+        // Loops that push, not collects: each collect stamps out its own from_iter.
+        let mut take = |members: &[usize], out: &mut Vec<Buffered>| {
+            for &i in members {
+                if let Some(r) = slots[i].take() {
+                    out.push(r);
+                }
+            }
         };
         let (mut taken_bytes, mut taken_wire) = (0, 0);
         match result {
             Ok(out) => {
                 for (k, outcome) in kinesis.iter().zip(out.records) {
-                    let members = take(&k.members);
+                    let mut members = Vec::new();
+                    take(&k.members, &mut members);
                     match outcome {
                         RecordResult::Put { .. } => {
                             taken_bytes += members.iter().map(Buffered::size).sum::<usize>();
@@ -1256,7 +1262,10 @@ impl Producer {
                 }
             }
             Err(e) => {
-                let all: Vec<Buffered> = kinesis.iter().flat_map(|k| take(&k.members)).collect();
+                let mut all = Vec::new();
+                for k in &kinesis {
+                    take(&k.members, &mut all);
+                }
                 self.stats.errors_by_code.add(e.code(), 1);
                 if e.is_retryable() {
                     retry = all;
