@@ -762,11 +762,10 @@ impl Endpoint {
     /// What a page going away must keep: the producer's buffer and the batches in flight,
     /// which only the flights hold.
     fn unload_snapshot(&mut self, now: Now) -> Vec<crate::producer::Buffered> {
-        let flights: Vec<&Batch> = self
-            .in_flight
-            .iter()
-            .filter_map(|f| f.batch.as_ref())
-            .collect();
+        let mut flights: Vec<&Batch> = Vec::new();
+        for f in &self.in_flight {
+            flights.extend(f.batch.as_ref());
+        }
         self.producer.unload_snapshot(now, &flights)
     }
 }
@@ -1137,12 +1136,12 @@ impl Endpoint {
                 },
                 FlowEvent::Failed(e) | FlowEvent::Retrying(e) => {
                     // Direct requests waiting for credentials get the failure.
-                    let waiting: Vec<u64> = self
-                        .direct
-                        .iter()
-                        .filter(|d| !d.sent)
-                        .map(|d| d.id)
-                        .collect();
+                    let mut waiting: Vec<u64> = Vec::new();
+                    for d in &self.direct {
+                        if !d.sent {
+                            waiting.push(d.id);
+                        }
+                    }
                     for id in waiting {
                         self.finish_direct(id, Err(e.clone()));
                     }
