@@ -132,17 +132,16 @@ impl Batch {
     /// goes under its first member's partition key and explicit hash key, which every
     /// member maps to the same shard with (see `take_batch`).
     pub fn request_records(&self) -> Vec<crate::request::Record<'_>> {
-        self.kinesis
-            .iter()
-            .map(|k| {
-                let first = &self.records[k.members[0]];
-                crate::request::Record {
-                    data: k.aggregated.as_deref().unwrap_or(&first.data),
-                    partition_key: &first.partition_key,
-                    explicit_hash_key: first.explicit_hash_key.as_deref(),
-                }
-            })
-            .collect()
+        let mut out = Vec::with_capacity(self.kinesis.len());
+        for k in &self.kinesis {
+            let first = &self.records[k.members[0]];
+            out.push(crate::request::Record {
+                data: k.aggregated.as_deref().unwrap_or(&first.data),
+                partition_key: &first.partition_key,
+                explicit_hash_key: first.explicit_hash_key.as_deref(),
+            });
+        }
+        out
     }
 
     /// (partition key, data) of each Kinesis record, in request order.
@@ -1013,10 +1012,10 @@ impl Producer {
                 .all(|f| in_flight.iter().any(|b| b.id == f.id)),
             "every batch out is given"
         );
-        let mut all: Vec<Buffered> = in_flight
-            .iter()
-            .flat_map(|b| b.records.iter().cloned())
-            .collect();
+        let mut all: Vec<Buffered> = Vec::new();
+        for b in in_flight {
+            all.extend(b.records.iter().cloned());
+        }
         all.extend(self.buffer.iter().cloned());
         sort_by_key(&mut all, |r| r.order);
         all
@@ -1137,16 +1136,10 @@ impl Producer {
         let mut kinesis = Vec::with_capacity(groups.len());
         for g in groups {
             let aggregated = (g.members.len() > 1).then(|| {
-                let members: Vec<(&str, &[u8])> = g
-                    .members
-                    .iter()
-                    .map(|&i| {
-                        (
-                            records[i].partition_key.as_str(),
-                            records[i].data.as_slice(),
-                        )
-                    })
-                    .collect();
+                let mut members: Vec<(&str, &[u8])> = Vec::with_capacity(g.members.len());
+                for &i in &g.members {
+                    members.push((records[i].partition_key.as_str(), &records[i].data));
+                }
                 crate::aggregation::encode(&members, g.hash_key.as_deref())
             });
             kinesis.push(KinesisRecord {
