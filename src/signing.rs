@@ -96,23 +96,18 @@ pub fn sign(
     }
     // Canonical headers: lower-case names, sorted; values trimmed, inner runs of spaces
     // collapsed; repeated names joined with ','.
-    let mut headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.to_ascii_lowercase(),
-                v.split_whitespace().fold(String::new(), |mut out, w| {
-                    if !out.is_empty() {
-                        out.push(' ');
-                    }
-                    out.push_str(w);
-                    out
-                }),
-            )
-        })
-        .chain(std::iter::once(("host".to_string(), host.to_string())))
-        .collect();
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(req.headers.len() + 1);
+    for (n, v) in &req.headers {
+        let mut value = String::new();
+        for w in v.split_whitespace() {
+            if !value.is_empty() {
+                value.push(' ');
+            }
+            value.push_str(w);
+        }
+        headers.push((n.to_ascii_lowercase(), value));
+    }
+    headers.push(("host".to_string(), host.to_string()));
     crate::producer::insertion_sort(&mut headers, |a, b| a.0 < b.0);
     let mut canonical = String::with_capacity(256 + req.body.len() / 1024);
     canonical.push_str(req.method);
