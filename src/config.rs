@@ -549,17 +549,22 @@ pub fn parse_logins(v: &Value) -> Result<Vec<(String, String)>, Error> {
     if obj.len() > 10 {
         return Err(bad("holds more than 10 logins"));
     }
-    obj.iter()
-        .enumerate()
-        .map(|(i, (k, v))| match v {
-            Value::String(t) if !t.is_empty() && !k.is_empty() => Ok((k.clone(), t.clone())),
+    let mut logins = Vec::with_capacity(obj.len());
+    for (i, (k, v)) in obj.iter().enumerate() {
+        match v {
+            Value::String(t) if !t.is_empty() && !k.is_empty() => {
+                logins.push((k.clone(), t.clone()))
+            }
             // Named by position: a swapped key and value would put the token in the message.
-            _ => Err(bad(&format!(
-                "login {} must be a provider name with a non-empty token string",
-                i + 1
-            ))),
-        })
-        .collect()
+            _ => {
+                return Err(bad(&format!(
+                    "login {} must be a provider name with a non-empty token string",
+                    i + 1
+                )))
+            }
+        }
+    }
+    Ok(logins)
 }
 
 /// Checks `credentials`; `functions` names its keys that were JavaScript functions
@@ -924,12 +929,16 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
         } else if key == "capture" {
             match value.trim() {
                 "none" | "false" => Value::Bool(false),
-                list => Value::Array(
-                    list.split(',')
-                        .map(|s| Value::String(s.trim().to_string()))
-                        .filter(|v| *v != "")
-                        .collect(),
-                ),
+                list => {
+                    let mut kinds = Vec::new();
+                    for s in list.split(',') {
+                        let s = s.trim();
+                        if !s.is_empty() {
+                            kinds.push(Value::String(s.to_string()));
+                        }
+                    }
+                    Value::Array(kinds)
+                }
             }
         } else {
             Value::String(value.clone())
