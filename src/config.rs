@@ -844,7 +844,10 @@ fn attribute_of(key: &str) -> Option<&'static str> {
 /// Edit distance (insertions, deletions, substitutions) between two short ASCII names.
 fn distance(a: &str, b: &str) -> usize {
     let b = b.as_bytes();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = Vec::with_capacity(b.len() + 1);
+    for i in 0..=b.len() {
+        row.push(i);
+    }
     for (i, ca) in a.bytes().enumerate() {
         let mut prev = row[0];
         row[0] = i + 1;

@@ -868,7 +868,10 @@ impl Endpoint {
     /// (`putRecords()`); its answer comes as [`Event::Settle`] with the returned id.
     fn put_records_now(&mut self, records: &[OwnedRecord], now: Now) -> u64 {
         let id = self.id();
-        let borrowed: Vec<_> = records.iter().map(OwnedRecord::as_record).collect();
+        let mut borrowed = Vec::with_capacity(records.len());
+        for r in records {
+            borrowed.push(r.as_record());
+        }
         let request = request::put_records(
             &self.config,
             &borrowed,

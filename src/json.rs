@@ -11,10 +11,13 @@ pub fn string_pairs(text: Option<&str>) -> Vec<(String, String)> {
         .and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or_default();
     let pairs = value.as_array().map(Vec::as_slice).unwrap_or_default();
-    pairs
-        .iter()
-        .filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string())))
-        .collect()
+    let mut out = Vec::new();
+    for p in pairs {
+        if let (Some(a), Some(b)) = (p[0].as_str(), p[1].as_str()) {
+            out.push((a.to_string(), b.to_string()));
+        }
+    }
+    out
 }
 
 /// Builds one JSON object, nested objects allowed.
