@@ -393,7 +393,7 @@ pub fn validate_stream_name(key: &str, name: &str) -> Result<(), Error> {
 
 /// Region names such as `us-east-1`, `eu-central-1`, `us-gov-west-1`, `cn-north-1`.
 pub fn validate_region(key: &str, region: &str) -> Result<(), Error> {
-    let parts: Vec<&str> = region.split('-').collect();
+    let parts: Vec<&str> = crate::text::split_n(region, b'-', usize::MAX);
     let ok = parts.len() >= 3
         && parts[..parts.len() - 1]
             .iter()
@@ -418,7 +418,7 @@ fn parse_stream_arn(arn: &str) -> Result<(String, String), Error> {
             format!("\"{arn}\" is not a Kinesis stream ARN ({why}): use arn:aws:kinesis:<region>:<12-digit account>:stream/<name>"),
         )
     };
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let parts: Vec<&str> = crate::text::split_n(arn, b':', 6);
     if parts.len() != 6 || parts[0] != "arn" {
         return Err(bad(
             "it must have six ':'-separated parts starting with \"arn\"",
@@ -516,7 +516,7 @@ pub fn default_endpoint(region: &str) -> String {
 
 /// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<path and name>`.
 fn is_role_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let parts: Vec<&str> = crate::text::split_n(arn, b':', 6);
     let name_ok = |n: &str| {
         (1..=512).contains(&n.len())
             && n.bytes()

@@ -59,6 +59,23 @@ pub fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     Some((slice(s, 0, i), from(s, i + 1)))
 }
 
+/// `s.splitn(n, sep)` for an ASCII `sep`, in a Vec: one function for every split of an
+/// ARN or a region, where each `split(..).collect()` stamped out core's char searcher
+/// and a from_iter of its own.
+pub fn split_n(s: &str, sep: u8, n: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while out.len() + 1 < n {
+        let Some(i) = rest.bytes().position(|b| b == sep) else {
+            break;
+        };
+        out.push(slice(rest, 0, i));
+        rest = from(rest, i + 1);
+    }
+    out.push(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +106,25 @@ mod tests {
         }
         for hay in ["a#b#c", "#", "abc", "", "é#x"] {
             assert_eq!(rsplit_once(hay, b'#'), hay.rsplit_once('#'), "{hay}");
+        }
+    }
+
+    #[test]
+    fn split_n_is_splitn() {
+        for s in [
+            "",
+            "-",
+            "a",
+            "a-b",
+            "-a-",
+            "us-gov-west-1",
+            "a--b---c",
+            "é-ü-",
+        ] {
+            for n in [1, 2, 3, 6, usize::MAX] {
+                let std: Vec<&str> = s.splitn(n, '-').collect();
+                assert_eq!(split_n(s, b'-', n), std, "{s:?} {n}");
+            }
         }
     }
 }
