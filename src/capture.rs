@@ -110,7 +110,7 @@ impl PageContext {
         let mut lines = text.splitn(3, '\n');
         let path = lines.next().unwrap_or_default().to_string();
         // Integers (innerWidth is a long): no float parsing in the module.
-        let mut dim = || lines.next().and_then(|d| d.parse().ok()).unwrap_or(0);
+        let mut dim = || lines.next().and_then(crate::text::parse_u32).unwrap_or(0);
         PageContext {
             path,
             viewport_width: dim(),

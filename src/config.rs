@@ -924,10 +924,8 @@ pub fn from_attributes(attrs: &[(String, String)]) -> Result<Config, Error> {
                 }
             }
         } else if numeric {
-            let n: u64 = value
-                .trim()
-                .parse()
-                .map_err(|_| Error::config(name, format!("\"{value}\" is not a whole number")))?;
+            let n = crate::text::parse_u64(value.trim())
+                .ok_or_else(|| Error::config(name, format!("\"{value}\" is not a whole number")))?;
             Value::Number(n.into())
         } else if key == "capture" {
             match value.trim() {

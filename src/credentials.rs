@@ -345,7 +345,7 @@ fn xml_text(xml: &str, tag: &str) -> Option<String> {
             _ => {
                 let n = match entity.strip_prefix("#x") {
                     Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                    None => entity.strip_prefix('#').and_then(|d| d.parse().ok()),
+                    None => entity.strip_prefix('#').and_then(crate::text::parse_u32),
                 };
                 char::from_u32(n?)?
             }

@@ -180,9 +180,9 @@ fn internal(now: Now) -> Now {
 /// `Retry-After` in milliseconds: delay-seconds or an HTTP date (against the server's clock).
 fn retry_after_ms(value: Option<&str>, server_now: EpochMillis) -> Option<u64> {
     let v = value?.trim();
-    match v.parse::<u64>() {
-        Ok(secs) => Some(secs.saturating_mul(1000)),
-        Err(_) => parse_http_date(v).map(|at| at.saturating_sub(server_now)),
+    match crate::text::parse_u64(v) {
+        Some(secs) => Some(secs.saturating_mul(1000)),
+        None => parse_http_date(v).map(|at| at.saturating_sub(server_now)),
     }
 }
 

@@ -76,7 +76,7 @@ impl Response {
     /// then the body. `None` for anything else.
     pub fn from_wire(text: &str) -> Option<Response> {
         let mut parts = text.splitn(5, '\n');
-        let status = parts.next()?.parse().ok()?;
+        let status = u16::try_from(crate::text::parse_u64(parts.next()?)?).ok()?;
         let mut header = || {
             parts
                 .next()

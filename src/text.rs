@@ -76,6 +76,28 @@ pub fn split_n(s: &str, sep: u8, n: usize) -> Vec<&str> {
     out
 }
 
+/// A decimal integer of ASCII digits only (no sign, no spaces), `None` past `u64::MAX`: one
+/// parser for every integer the module reads, where each `str::parse` type was a copy of
+/// core's (which also takes a leading `+`, that no header, attribute or entity has).
+pub fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
+}
+
+/// [`parse_u64`] within `u32`.
+pub fn parse_u32(s: &str) -> Option<u32> {
+    parse_u64(s).and_then(|n| u32::try_from(n).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +128,33 @@ mod tests {
         }
         for hay in ["a#b#c", "#", "abc", "", "é#x"] {
             assert_eq!(rsplit_once(hay, b'#'), hay.rsplit_once('#'), "{hay}");
+        }
+    }
+
+    #[test]
+    fn parses_integers_like_str_without_a_sign() {
+        for s in [
+            "0",
+            "7",
+            "0042",
+            "4294967295",
+            "4294967296",
+            "18446744073709551615",
+        ] {
+            assert_eq!(parse_u64(s), s.parse().ok(), "{s}");
+            assert_eq!(parse_u32(s), s.parse().ok(), "{s}");
+        }
+        for s in [
+            "",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1.0",
+            "18446744073709551616",
+            "١",
+        ] {
+            assert_eq!(parse_u64(s), None, "{s}");
         }
     }
 

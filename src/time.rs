@@ -115,7 +115,7 @@ pub fn parse_iso8601(s: &str) -> Option<EpochMillis> {
         if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        std::str::from_utf8(part).ok()?.parse().ok()
+        crate::text::parse_u32(std::str::from_utf8(part).ok()?)
     };
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
@@ -185,7 +185,7 @@ pub fn parse_http_date(s: &str) -> Option<EpochMillis> {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let month = MONTHS.iter().position(|m| *m == parts[2])? + 1;
-    let day: u32 = parts[1].parse().ok()?;
+    let day = crate::text::parse_u32(parts[1])?;
     parse_iso8601(&format!("{}-{month:02}-{day:02}T{}Z", parts[3], parts[4]))
 }
 
