@@ -59,9 +59,9 @@ pub fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     Some((slice(s, 0, i), from(s, i + 1)))
 }
 
-/// `s.splitn(n, sep)` for an ASCII `sep`, in a Vec: one function for every split of an
-/// ARN or a region, where each `split(..).collect()` stamped out core's char searcher
-/// and a from_iter of its own.
+/// `s.splitn(n, sep)` for an ASCII `sep` and `n >= 1`, in a Vec: one function for the
+/// splits of ARNs and regions, where each `split(..).collect()` stamped out core's char
+/// searcher and a from_iter of its own.
 pub fn split_n(s: &str, sep: u8, n: usize) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = s;
@@ -77,8 +77,10 @@ pub fn split_n(s: &str, sep: u8, n: usize) -> Vec<&str> {
 }
 
 /// A decimal integer of ASCII digits only (no sign, no spaces), `None` past `u64::MAX`: one
-/// parser for every integer the module reads, where each `str::parse` type was a copy of
-/// core's (which also takes a leading `+`, that no header, attribute or entity has).
+/// parser for the status line, `Retry-After`, dates, numeric XML entities, page context and
+/// `data-*` integers, where each `str::parse` type was a copy of core's. Core's also took a
+/// leading `+`: no header or entity has one (delay-seconds is `1*DIGIT`, RFC 9110), and
+/// an attribute such as `data-flush-interval-ms="+5"` is now refused as not a whole number.
 pub fn parse_u64(s: &str) -> Option<u64> {
     if s.is_empty() {
         return None;
