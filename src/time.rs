@@ -110,13 +110,9 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// with optional fractional seconds and a `Z` or `±hh:mm` offset. `None` if it is not one.
 pub fn parse_iso8601(s: &str) -> Option<EpochMillis> {
     let b = s.trim().as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = b.get(r)?;
-        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        crate::text::parse_u32(std::str::from_utf8(part).ok()?)
-    };
+    // Digits only, none empty: `parse_u32` checks both.
+    let num =
+        |r: std::ops::Range<usize>| crate::text::parse_u32(std::str::from_utf8(b.get(r)?).ok()?);
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
