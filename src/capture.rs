@@ -177,7 +177,11 @@ fn push_envelope(out: &mut String, env: &Envelope<'_>, kind: &str) {
 
 /// The JSON record of a mouse event (schema v1).
 pub fn encode_mouse(env: &Envelope<'_>, s: &MouseSample) -> String {
-    let mut out = String::with_capacity(200);
+    // At most about 195 bytes besides its session id and path (a click's, with sub-pixel
+    // and five-digit positions): sized so that the record is not copied into a larger string
+    // half-way (the buffer would keep that string's doubled capacity). A wheel's fields may
+    // still grow it once.
+    let mut out = String::with_capacity(200 + env.session_id.len() + env.page.path.len());
     push_envelope(&mut out, env, s.kind.as_str());
     push_num(&mut out, "x", s.client_x);
     push_num(&mut out, "y", s.client_y);
@@ -207,7 +211,10 @@ pub fn encode_mouse(env: &Envelope<'_>, s: &MouseSample) -> String {
 /// The JSON record of an app event: the envelope with `"type":"app"` and the app's object
 /// (already JSON) under `"data"`.
 pub fn encode_app(env: &Envelope<'_>, data_json: &str) -> String {
-    let mut out = String::with_capacity(120 + data_json.len());
+    // About 100 bytes besides the session id, the path and the data: sized for them, the
+    // record is written once, not copied into a larger string at its end.
+    let mut out =
+        String::with_capacity(110 + env.session_id.len() + env.page.path.len() + data_json.len());
     push_envelope(&mut out, env, "app");
     out.push_str(",\"data\":");
     out.push_str(data_json);
@@ -417,6 +424,48 @@ mod tests {
         assert_eq!(
             (v["type"].clone(), v["data"].clone()),
             (json!("app"), json!({"cart": 3}))
+        );
+    }
+
+    #[test]
+    fn a_record_is_written_once_into_the_string_it_is_sized_for() {
+        // A page's worst ordinary case: a UUID session, a 13-digit time, a large seq, sub-pixel
+        // positions, a pointer type. A string grown half-way is copied and keeps its doubled
+        // capacity in the buffer (twice the memory of every record held there).
+        let page = PageContext {
+            path: "/checkout/step-2".into(),
+            viewport_width: 3840,
+            viewport_height: 2160,
+        };
+        let sid = "0f8e2a6c-3b1d-4e5f-9a7b-c2d4e6f80912";
+        let env = Envelope {
+            session_id: sid,
+            seq: 123_456_789,
+            time: 1_795_704_302_000,
+            page: &page,
+        };
+        let sized = 200 + sid.len() + page.path.len();
+        for kind in [EventKind::MouseMove, EventKind::Click] {
+            let s = MouseSample {
+                kind,
+                client_x: -1234.56,
+                client_y: 2345.67,
+                page_x: 12345.67,
+                page_y: 23456.78,
+                buttons: 31,
+                button: 4,
+                pointer_type: Some("mouse"),
+                wheel: None,
+            };
+            let r = encode_mouse(&env, &s);
+            assert_eq!(r.capacity(), sized, "{} bytes: {r}", r.len());
+        }
+        let data = r#"{"job":3,"n":17,"p":"xxxxxxxxxxxxxxxxxxxxxxxx"}"#;
+        let r = encode_app(&env, data);
+        assert_eq!(
+            r.capacity(),
+            110 + sid.len() + page.path.len() + data.len(),
+            "{r}"
         );
     }
 
