@@ -146,6 +146,8 @@ pub struct Endpoint {
     /// A shown page writes its copy at this time: records it has added wait at most
     /// [`VISIBLE_COPY_AFTER_MS`] uncopied.
     copy_due: Option<u64>,
+    /// Whether the last `record_app`/`record_js` left the shell something to do now.
+    drive_due: bool,
     /// Records earlier failed writes could not keep.
     persist_lost: u64,
     write_failures: u64,
@@ -259,6 +261,7 @@ impl Endpoint {
             persisted: false,
             persist_dirty: false,
             copy_due: None,
+            drive_due: false,
             persist_lost: 0,
             write_failures: 0,
             corrupt_entries: restored.corrupt,
@@ -403,11 +406,25 @@ impl Endpoint {
         now: Now,
     ) -> Result<u64, Error> {
         let now = internal(now);
+        let (idle, copy_due) = (self.producer.is_idle(), self.copy_due);
         let r = self
             .producer
             .record_app_routed(data_json, partition_key, explicit_hash_key, now);
         self.changed(now);
+        // As for a mouse event: a record joining a buffer whose deadline is set moves
+        // nothing, so the shell need not run handle_timeout, poll_transmit and poll_timer
+        // for it.
+        self.drive_due =
+            idle || self.hidden || self.copy_due != copy_due || self.producer.must_act();
         r
+    }
+
+    /// Whether the shell must drive after the last [`Endpoint::record_app`] or
+    /// [`Endpoint::record_js`]: false when the record moved no deadline and asks for nothing
+    /// now (its batch goes when the timer already set fires). A refused record always asks:
+    /// its drop, or its error, is reported.
+    pub fn take_drive_due(&mut self) -> bool {
+        std::mem::replace(&mut self.drive_due, false)
     }
 
     /// An event of the page as the shell's one listener hands it over: `code & 15` is the
@@ -439,6 +456,8 @@ impl Endpoint {
         options_json: Option<&str>,
         now: Now,
     ) -> Result<u64, Error> {
+        // Refused before it reaches the producer: the shell drives.
+        self.drive_due = true;
         let invalid = |message: &str| Error::InvalidRecord {
             index: 0,
             message: message.into(),

@@ -1189,6 +1189,52 @@ fn a_shell_that_polls_only_when_told_delivers_every_kept_move_with_few_polls() {
 }
 
 #[test]
+fn a_shell_that_drives_after_a_record_only_when_told_delivers_every_record() {
+    // As for moves: the shell drives after `record()` only when `take_drive_due` says so, or
+    // when its one timer fires. 10 s of app records at 100/s.
+    let mut sim = Sim::new(json!({}));
+    sim.serve();
+    let (mut polls, mut told) = (0u32, 0u32);
+    let start = sim.now.mono;
+    for i in 0..1000u64 {
+        let at = start + i * 10;
+        while let Some(t) = sim.ep.poll_timeout(sim.now).filter(|&t| t <= at) {
+            let step = t.saturating_sub(sim.now.mono).max(1);
+            sim.advance(step); // drives
+            sim.serve();
+            polls += 1;
+        }
+        let step = at - sim.now.mono;
+        sim.now.wall += step;
+        sim.now.mono += step;
+        sim.ep
+            .record_app(&json!({ "i": i }).to_string(), None, None, sim.now)
+            .unwrap();
+        if sim.ep.take_drive_due() {
+            told += 1;
+            sim.drive();
+            sim.serve();
+        }
+    }
+    // A refused record asks: its drop is reported.
+    assert!(sim.ep.record_app("{}", Some(""), None, sim.now).is_err());
+    assert!(sim.ep.take_drive_due());
+    sim.ep.flush(sim.now);
+    sim.drive();
+    sim.serve();
+    let s = sim.ep.stats();
+    assert_eq!(s.records_received, 1001, "{s:?}");
+    assert_eq!(sim.stored_records.len(), 1000);
+    assert_eq!(s.records_pending, 0);
+    sim.balanced();
+    // About one poll a second for the flush and one for the copy: not one per record.
+    assert!(
+        polls + told <= 40,
+        "{polls} timer polls and {told} polls asked by 1000 records"
+    );
+}
+
+#[test]
 fn a_keepalive_request_that_only_repeats_another_does_not_spin_the_timer() {
     // Hidden with request A out and nothing buffered: keepalive B repeats A's records. A's
     // answer comes first; a new record must wait for B without the timer firing at once

@@ -163,8 +163,20 @@ struct Group {
     /// Its partition key (the first member's) and explicit hash key.
     key: String,
     hash_key: Option<String>,
+    /// Its members' keys order them (see [`GroupKey`]).
+    ordered: bool,
     /// What it counts against the request's byte cap now.
     bytes: usize,
+}
+
+impl Group {
+    fn group_key(&self) -> GroupKey<'_> {
+        match (&self.hash_key, self.ordered) {
+            (Some(h), _) => GroupKey::Hash(h),
+            (None, true) => GroupKey::Key(&self.key),
+            (None, false) => GroupKey::Any,
+        }
+    }
 }
 
 /// Which records may share an aggregated record. Every member of an aggregate must map to
@@ -173,12 +185,12 @@ struct Group {
 /// awslabs/amazon-kinesis-client `AggregatorUtil.deaggregate`; awslabs/kinesis-aggregation
 /// potential_data_loss.md). The producer cannot know the shard map (its credentials must
 /// not need ListShards), so members share the aggregate's routing exactly instead.
-#[derive(PartialEq)]
-enum GroupKey {
+#[derive(PartialEq, Clone, Copy)]
+enum GroupKey<'a> {
     /// Records with this explicit hash key: it routes the aggregate and each member.
-    Hash(String),
+    Hash(&'a str),
     /// Records with this ordering partition key (the session's, or the app's own).
-    Key(String),
+    Key(&'a str),
     /// Random keys: a member takes the aggregate's key when it joins.
     Any,
 }
@@ -563,15 +575,14 @@ impl Producer {
         if self.closed {
             return false;
         }
-        let idle = self.buffer.is_empty() && self.in_flight.is_empty();
-        let had_pending = self.coalescer.pending_at().is_some();
+        let idle = self.is_idle();
         if sample.kind == EventKind::MouseMove {
             match self.coalescer.handle_move(sample, now.mono) {
                 Some((s, t)) => self.push_mouse(s, t, now),
                 None => {
                     self.stats.mousemove_coalesced = self.coalescer.coalesced();
                     // A first pending move of an idle producer sets a deadline.
-                    return idle && !had_pending;
+                    return idle;
                 }
             }
         } else {
@@ -581,7 +592,7 @@ impl Producer {
             self.push_mouse(sample, now.mono, now);
         }
         self.stats.mousemove_coalesced = self.coalescer.coalesced();
-        (idle && !had_pending) || self.batch_full() || !self.drops.is_empty()
+        idle || self.must_act()
     }
 
     /// How many records were captured or recorded (the `recordsReceived` stat).
@@ -993,6 +1004,17 @@ impl Producer {
         !self.buffer.is_empty()
     }
 
+    /// Nothing buffered, out or pending: a record now sets a new deadline.
+    pub fn is_idle(&self) -> bool {
+        self.buffer.is_empty() && self.in_flight.is_empty() && self.coalescer.pending_at().is_none()
+    }
+
+    /// Something the shell must act on now, whatever the deadline: a full batch, or drops to
+    /// report.
+    pub fn must_act(&self) -> bool {
+        self.batch_full() || !self.drops.is_empty()
+    }
+
     /// Whether a batch is out.
     pub fn is_sending(&self) -> bool {
         !self.in_flight.is_empty()
@@ -1063,29 +1085,31 @@ impl Producer {
             |outer_key_len: usize| aggregation_max.min(max_record.saturating_sub(outer_key_len));
         let mut records: Vec<Buffered> = Vec::new();
         let mut groups: Vec<Group> = Vec::new();
-        // The open group of each group key.
-        let mut open: Vec<(GroupKey, usize)> = Vec::new();
+        // The open group of each group key (an index into `groups`; keys compared borrowed,
+        // not cloned for every record).
+        let mut open: Vec<usize> = Vec::new();
         let mut bytes = 0usize;
         while let Some(next) = self.buffer.front() {
             let group_key = match (&next.explicit_hash_key, next.ordered) {
-                (Some(h), _) => GroupKey::Hash(h.clone()),
-                (None, true) => GroupKey::Key(next.partition_key.clone()),
+                (Some(h), _) => GroupKey::Hash(h),
+                (None, true) => GroupKey::Key(&next.partition_key),
                 (None, false) => GroupKey::Any,
             };
             let rekey = group_key == GroupKey::Any;
             let open_index = if aggregation {
-                open.iter().position(|(k, _)| *k == group_key)
+                open.iter()
+                    .position(|&gi| groups[gi].group_key() == group_key)
             } else {
                 None
             };
             // Joining the open group of this key, if it stays within the limits.
             let joined = open_index.and_then(|o| {
-                let g = &groups[open[o].1];
+                let g = &groups[open[o]];
                 let key = if rekey { &g.key } else { &next.partition_key };
                 let size = g.sizer.size_with(key, next.data.len());
                 let grown = size + g.key.len();
                 (size <= aggregate_limit(g.key.len()) && bytes - g.bytes + grown <= max_bytes)
-                    .then_some((open[o].1, grown))
+                    .then_some((open[o], grown))
             });
             match joined {
                 Some((gi, grown)) => {
@@ -1110,12 +1134,13 @@ impl Producer {
                         sizer,
                         key: next.partition_key.clone(),
                         hash_key: next.explicit_hash_key.clone(),
+                        ordered: next.ordered,
                         bytes: next.size(),
                     });
                     bytes += next.size();
                     match open_index {
-                        Some(o) => open[o].1 = groups.len() - 1,
-                        None if aggregation => open.push((group_key, groups.len() - 1)),
+                        Some(o) => open[o] = groups.len() - 1,
+                        None if aggregation => open.push(groups.len() - 1),
                         None => {}
                     }
                 }

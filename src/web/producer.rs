@@ -246,10 +246,15 @@ impl Producer {
         let options =
             options.and_then(|o| options_json(&o).unwrap_or_else(|_| Some(String::new())));
         let data = stringify(&data);
-        let result = self
-            .shared
-            .ep(|ep| ep.record_js(data.as_deref(), options.as_deref(), now()));
-        self.shared.drive();
+        let (result, due) = self.shared.ep(|ep| {
+            let r = ep.record_js(data.as_deref(), options.as_deref(), now());
+            (r, ep.take_drive_due())
+        });
+        // Most records ask nothing of the shell (as most moves): their batch goes when the
+        // timer already set fires.
+        if due {
+            self.shared.drive();
+        }
         result.map(|seq| seq as f64).map_err(|e| to_js_error(&e))
     }
 
