@@ -406,23 +406,34 @@ impl Endpoint {
         now: Now,
     ) -> Result<u64, Error> {
         let now = internal(now);
-        let (idle, copy_due) = (self.producer.is_idle(), self.copy_due);
+        let p = &self.producer;
+        // Nothing buffered or out: the record (or a pending move it lets in) sets the flush
+        // deadline. A batch already full was driven when it filled.
+        let (quiet, full, copy_due) = (
+            !p.has_buffered() && !p.is_sending(),
+            p.batch_full(),
+            self.copy_due,
+        );
         let r = self
             .producer
             .record_app_routed(data_json, partition_key, explicit_hash_key, now);
         self.changed(now);
-        // As for a mouse event: a record joining a buffer whose deadline is set moves
-        // nothing, so the shell need not run handle_timeout, poll_transmit and poll_timer
-        // for it.
-        self.drive_due =
-            idle || self.hidden || self.copy_due != copy_due || self.producer.must_act();
+        // A record joining a buffer whose deadline is set moves nothing, so the shell need
+        // not run handle_timeout, poll_transmit and poll_timer for it: its batch goes when
+        // the timer set fires, or after the answer of the request out.
+        let p = &self.producer;
+        self.drive_due = quiet
+            || self.hidden
+            || self.copy_due != copy_due
+            || (p.batch_full() && !full)
+            || p.has_drops();
         r
     }
 
     /// Whether the shell must drive after the last [`Endpoint::record_app`] or
     /// [`Endpoint::record_js`]: false when the record moved no deadline and asks for nothing
-    /// now (its batch goes when the timer already set fires). A refused record always asks:
-    /// its drop, or its error, is reported.
+    /// now. A record the producer refused asks (its drop is reported); so does one
+    /// `record_js` refused before.
     pub fn take_drive_due(&mut self) -> bool {
         std::mem::replace(&mut self.drive_due, false)
     }
@@ -456,7 +467,7 @@ impl Endpoint {
         options_json: Option<&str>,
         now: Now,
     ) -> Result<u64, Error> {
-        // Refused before it reaches the producer: the shell drives.
+        // Refused before it reaches the producer: the shell drives (as it always did).
         self.drive_due = true;
         let invalid = |message: &str| Error::InvalidRecord {
             index: 0,
@@ -580,7 +591,9 @@ impl Endpoint {
         let can_send = self.in_flight.is_empty()
             && !stuck
             && self.flow.usable(self.clock.server(now.wall)).is_some();
-        let mut next = self.producer.poll_timeout_sending(can_send);
+        // Until the first answer what is buffered goes at once (`kinesis_transmit`): after a
+        // first request that failed, when its backoff ends, not at the flush interval.
+        let mut next = self.producer.poll_timeout_sending(can_send, !self.warm);
         let mut at = |t: u64| next = Some(next.map_or(t, |n: u64| n.min(t)));
         let (flow_at, refresh_at) = self.flow.poll_timeout();
         if let Some(t) = flow_at {

@@ -812,12 +812,14 @@ impl Producer {
 
     /// When the shell should call `handle_timeout` and `poll_batch` next.
     pub fn poll_timeout(&self) -> Option<EpochMillis> {
-        self.poll_timeout_sending(true)
+        self.poll_timeout_sending(true, false)
     }
 
     /// [`Producer::poll_timeout`]; with `can_send` false (no credentials yet) only the
-    /// coalescer and expiry count, so a due batch that cannot go does not spin a timer.
-    pub fn poll_timeout_sending(&self, can_send: bool) -> Option<EpochMillis> {
+    /// coalescer and expiry count, so a due batch that cannot go does not spin a timer. With
+    /// `force`, what is buffered is due now, as [`Producer::poll_batch_forced`] takes it
+    /// (backoff and the limiter still hold).
+    pub fn poll_timeout_sending(&self, can_send: bool, force: bool) -> Option<EpochMillis> {
         let mut next = None;
         let mut at = |t: EpochMillis| next = Some(next.map_or(t, |n: EpochMillis| n.min(t)));
         // A pending coalesced move wakes nothing at the end of its window: it goes with the
@@ -838,7 +840,11 @@ impl Producer {
         if let Some(oldest) = self.buffer.front() {
             at(oldest.captured_at + self.settings.record_ttl_ms);
             if self.in_flight.is_empty() && can_send {
-                let due = if self.batch_full() || self.flush_upto > oldest.order || self.closed {
+                let due = if force
+                    || self.batch_full()
+                    || self.flush_upto > oldest.order
+                    || self.closed
+                {
                     0
                 } else {
                     oldest.captured_at + self.settings.flush_interval_ms
@@ -870,7 +876,8 @@ impl Producer {
         self.limiter.rate()
     }
 
-    fn batch_full(&self) -> bool {
+    /// A full batch waits: it goes as soon as nothing holds it back.
+    pub fn batch_full(&self) -> bool {
         self.buffer.len() >= self.settings.max_batch_records
             || self.buffered_bytes >= self.settings.max_batch_bytes
     }
@@ -1012,7 +1019,12 @@ impl Producer {
     /// Something the shell must act on now, whatever the deadline: a full batch, or drops to
     /// report.
     pub fn must_act(&self) -> bool {
-        self.batch_full() || !self.drops.is_empty()
+        self.batch_full() || self.has_drops()
+    }
+
+    /// Drops not yet taken by [`Producer::take_drops`] (every drive takes them).
+    pub fn has_drops(&self) -> bool {
+        !self.drops.is_empty()
     }
 
     /// Whether a batch is out.

@@ -55,10 +55,7 @@ impl Shared {
     /// sets the one timer for when it wants waking.
     fn drive(self: &Rc<Self>) {
         let now = now();
-        if self.ep(|ep| ep.wants_page(now)) {
-            let page = page_context();
-            self.ep(|ep| ep.set_page(page));
-        }
+        self.read_page(now);
         self.ep(|ep| ep.handle_timeout(now));
         // Requests first: a page going away may not come back from writing localStorage
         // (Firefox can run nested events there), and the keepalive request is what
@@ -85,6 +82,15 @@ impl Shared {
                     me.drive();
                 }
             }));
+        }
+    }
+
+    /// The page's path and viewport, when the endpoint wants them (at most once a second).
+    #[inline(never)]
+    fn read_page(&self, now: crate::io::Now) {
+        if self.ep(|ep| ep.wants_page(now)) {
+            let page = page_context();
+            self.ep(|ep| ep.set_page(page));
         }
     }
 
@@ -191,6 +197,7 @@ impl Producer {
             let (code, stamp) = crate::capture::MouseSample::split_stamp(packed);
             let event_now = me.ep(|ep| ep.event_now(stamp));
             let now = event_now.unwrap_or_else(now);
+            me.read_page(now);
             // Most moves ask nothing of the shell.
             if me.ep(|ep| ep.handle_page_event(code, [a, b, c, d, e, f, g], now)) {
                 me.drive();
@@ -246,12 +253,15 @@ impl Producer {
         let options =
             options.and_then(|o| options_json(&o).unwrap_or_else(|_| Some(String::new())));
         let data = stringify(&data);
+        let now = now();
+        // A record that does not drive still carries the page's path as of the last second.
+        self.shared.read_page(now);
         let (result, due) = self.shared.ep(|ep| {
-            let r = ep.record_js(data.as_deref(), options.as_deref(), now());
+            let r = ep.record_js(data.as_deref(), options.as_deref(), now);
             (r, ep.take_drive_due())
         });
-        // Most records ask nothing of the shell (as most moves): their batch goes when the
-        // timer already set fires.
+        // A record joining a batch whose deadline is set asks nothing of the shell (as a
+        // move does).
         if due {
             self.shared.drive();
         }
