@@ -146,8 +146,6 @@ pub struct Endpoint {
     /// A shown page writes its copy at this time: records it has added wait at most
     /// [`VISIBLE_COPY_AFTER_MS`] uncopied.
     copy_due: Option<u64>,
-    /// Whether the last `record_app`/`record_js` left the shell something to do now.
-    drive_due: bool,
     /// Records earlier failed writes could not keep.
     persist_lost: u64,
     write_failures: u64,
@@ -261,7 +259,6 @@ impl Endpoint {
             persisted: false,
             persist_dirty: false,
             copy_due: None,
-            drive_due: false,
             persist_lost: 0,
             write_failures: 0,
             corrupt_entries: restored.corrupt,
@@ -406,36 +403,11 @@ impl Endpoint {
         now: Now,
     ) -> Result<u64, Error> {
         let now = internal(now);
-        let p = &self.producer;
-        // Nothing buffered or out: the record (or a pending move it lets in) sets the flush
-        // deadline. A batch already full was driven when it filled.
-        let (quiet, full, copy_due) = (
-            !p.has_buffered() && !p.is_sending(),
-            p.batch_full(),
-            self.copy_due,
-        );
         let r = self
             .producer
             .record_app_routed(data_json, partition_key, explicit_hash_key, now);
         self.changed(now);
-        // A record joining a buffer whose deadline is set moves nothing, so the shell need
-        // not run handle_timeout, poll_transmit and poll_timer for it: its batch goes when
-        // the timer set fires, or after the answer of the request out.
-        let p = &self.producer;
-        self.drive_due = quiet
-            || self.hidden
-            || self.copy_due != copy_due
-            || (p.batch_full() && !full)
-            || p.has_drops();
         r
-    }
-
-    /// Whether the shell must drive after the last [`Endpoint::record_app`] or
-    /// [`Endpoint::record_js`]: false when the record moved no deadline and asks for nothing
-    /// now. A record the producer refused asks (its drop is reported); so does one
-    /// `record_js` refused before.
-    pub fn take_drive_due(&mut self) -> bool {
-        std::mem::replace(&mut self.drive_due, false)
     }
 
     /// An event of the page as the shell's one listener hands it over: `code & 15` is the
@@ -467,8 +439,6 @@ impl Endpoint {
         options_json: Option<&str>,
         now: Now,
     ) -> Result<u64, Error> {
-        // Refused before it reaches the producer: the shell drives (as it always did).
-        self.drive_due = true;
         let invalid = |message: &str| Error::InvalidRecord {
             index: 0,
             message: message.into(),

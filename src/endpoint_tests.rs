@@ -1188,136 +1188,29 @@ fn a_shell_that_polls_only_when_told_delivers_every_kept_move_with_few_polls() {
     );
 }
 
-/// A shell as the page has it: after `record_app` it drives only when `take_drive_due`
-/// says so, and otherwise wakes only when its one timer (set from `poll_timer` after every
-/// drive) fires. `n` records at 100/s; the first Kinesis request fails on the network when
-/// `first_fails`. Returns how long each record (by seq) waited from `record()` to the
-/// stream, the drives `record()` asked for, and the sim.
-fn records_through_a_lazy_shell(
-    config: Value,
-    n: u64,
-    first_fails: bool,
-) -> (BTreeMap<u64, u64>, u32, Sim) {
-    let mut sim = Sim::new(config);
-    let mut timer = Timer(None);
-    let mut fail = first_fails;
-    let mut recorded: BTreeMap<u64, u64> = BTreeMap::new();
-    let mut waits: BTreeMap<u64, u64> = BTreeMap::new();
-    let (mut stored, mut told) = (0usize, 0u32);
-    // Answers at once what is out (the first Kinesis request refused if asked), sets the
-    // timer, and notes when each record reached the stream.
-    // The shell sets its timer only after it drove (an answer drives).
-    let mut settle = |sim: &mut Sim,
-                      timer: &mut Timer,
-                      waits: &mut BTreeMap<u64, u64>,
-                      recorded: &BTreeMap<u64, u64>,
-                      drove: bool| {
-        let drove = drove || !sim.pending.is_empty();
-        while let Some(t) = sim.pending.first().cloned() {
-            let answer = if fail && t.request.method == "POST" {
-                fail = false;
-                Err(Transport::Network("refused".into()))
-            } else {
-                sim.model(&t)
-            };
-            sim.answer(&t, answer);
-        }
-        if drove {
-            timer.arm(sim);
-        }
-        for (_, seq) in &sim.stored_records[stored..] {
-            waits.entry(*seq).or_insert(sim.now.mono - recorded[seq]);
-        }
-        stored = sim.stored_records.len();
-    };
-    sim.drive();
-    settle(&mut sim, &mut timer, &mut waits, &recorded, true);
-    let start = sim.now.mono;
-    for i in 0..n {
-        let at = start + i * 10;
-        while timer.0.is_some_and(|t| t <= at) {
-            timer.fire(&mut sim);
-            settle(&mut sim, &mut timer, &mut waits, &recorded, true);
-        }
-        sim.now.wall += at - sim.now.mono;
-        sim.now.mono = at;
-        let seq = sim
-            .ep
-            .record_app(&json!({ "i": i }).to_string(), None, None, sim.now)
-            .unwrap();
-        recorded.insert(seq, at);
-        let due = sim.ep.take_drive_due();
-        if due {
-            told += 1;
-            sim.drive();
-        }
-        settle(&mut sim, &mut timer, &mut waits, &recorded, due);
-    }
-    // The timer alone takes the rest.
-    for _ in 0..100 {
-        if sim.stored_records.len() as u64 == n || timer.0.is_none() {
-            break;
-        }
-        timer.fire(&mut sim);
-        settle(&mut sim, &mut timer, &mut waits, &recorded, true);
-    }
-    assert_eq!(sim.stored_records.len() as u64, n, "every record stored");
-    assert_eq!(sim.ep.stats().records_pending, 0);
-    (waits, told, sim)
-}
-
 #[test]
-fn a_shell_that_drives_after_a_record_only_when_told_delivers_every_record_in_time() {
-    // 10 s of records at 100/s: each within the flush interval (1 s) of being recorded,
-    // with about one drive asked a second (the first record after each batch) and the
-    // copy's; not one per record.
-    // With the copy in storage (its deadline a second after a record) and without it (the
-    // flush deadline alone).
-    for config in [json!({}), json!({"persistMaxBytes": 0})] {
-        let (waits, told, sim) = records_through_a_lazy_shell(config.clone(), 1000, false);
-        let worst = waits.values().max().copied().unwrap_or_default();
-        assert!(worst <= 1_000, "a record waited {worst} ms with {config}");
-        assert!(
-            told <= 30,
-            "{told} drives asked by 1000 records with {config}"
-        );
-        sim.balanced();
-    }
-    // Small batches: a full batch goes at once, without waiting for the interval.
-    let (waits, told, _) = records_through_a_lazy_shell(
-        json!({"maxBatchRecords": 20, "flushIntervalMs": 10_000}),
-        400,
-        false,
-    );
-    // (The last records, short of a full batch, wait for the interval.)
-    let worst = waits.values().take(380).max().copied().unwrap_or_default();
-    assert!(
-        worst <= 200,
-        "a record waited {worst} ms for its full batch"
-    );
-    assert!(told >= 19, "{told}: each batch asked when it filled");
-    // The first request fails: what is buffered goes again when its backoff ends (until a
-    // first answer, nothing waits for the interval), not after a 10 s flush interval.
-    let (waits, _, _) = records_through_a_lazy_shell(
-        json!({"flushIntervalMs": 10_000, "persistMaxBytes": 0}),
-        300,
-        true,
-    );
-    let (_, first) = waits.first_key_value().expect("records");
-    assert!(
-        *first < 5_000,
-        "after a failed first request the first record waited {first} ms"
-    );
-    // Hidden, every record asks.
-    let mut sim = Sim::new(json!({}));
+fn after_a_failed_first_request_the_deadline_is_its_backoff_not_the_flush_interval() {
+    // Until a first answer what is buffered goes at once: a shell that wakes only at
+    // poll_timeout (a page whose moves ask nothing of it) resends when the backoff ends.
+    let mut sim = Sim::new(json!({"flushIntervalMs": 10_000, "persistMaxBytes": 0}));
     sim.serve();
-    sim.ep.handle_hidden(sim.now);
-    sim.drive();
-    sim.ep.record_app("{}", None, None, sim.now).unwrap();
-    assert!(sim.ep.take_drive_due(), "hidden: at once");
-    // A refused record asks: its drop is reported.
-    assert!(sim.ep.record_app("{}", Some(""), None, sim.now).is_err());
-    assert!(sim.ep.take_drive_due());
+    sim.record(0);
+    let first = sim
+        .pending
+        .iter()
+        .find(|t| t.request.method == "POST")
+        .cloned()
+        .expect("the first request, at once");
+    sim.answer(&first, Err(Transport::Network("refused".into())));
+    assert_eq!(sim.ep.stats().records_pending, 1);
+    let at = sim.ep.poll_timeout(sim.now).expect("a deadline");
+    assert!(
+        at < sim.now.mono + 5_000,
+        "the resend waits {} ms",
+        at - sim.now.mono
+    );
+    sim.wait(5_000);
+    assert_eq!(sim.kinesis_sent().len(), 2, "sent again after its backoff");
 }
 
 #[test]

@@ -575,14 +575,15 @@ impl Producer {
         if self.closed {
             return false;
         }
-        let idle = self.is_idle();
+        let idle = self.buffer.is_empty() && self.in_flight.is_empty();
+        let had_pending = self.coalescer.pending_at().is_some();
         if sample.kind == EventKind::MouseMove {
             match self.coalescer.handle_move(sample, now.mono) {
                 Some((s, t)) => self.push_mouse(s, t, now),
                 None => {
                     self.stats.mousemove_coalesced = self.coalescer.coalesced();
                     // A first pending move of an idle producer sets a deadline.
-                    return idle;
+                    return idle && !had_pending;
                 }
             }
         } else {
@@ -592,7 +593,7 @@ impl Producer {
             self.push_mouse(sample, now.mono, now);
         }
         self.stats.mousemove_coalesced = self.coalescer.coalesced();
-        idle || self.must_act()
+        (idle && !had_pending) || self.batch_full() || !self.drops.is_empty()
     }
 
     /// How many records were captured or recorded (the `recordsReceived` stat).
@@ -876,8 +877,7 @@ impl Producer {
         self.limiter.rate()
     }
 
-    /// A full batch waits: it goes as soon as nothing holds it back.
-    pub fn batch_full(&self) -> bool {
+    fn batch_full(&self) -> bool {
         self.buffer.len() >= self.settings.max_batch_records
             || self.buffered_bytes >= self.settings.max_batch_bytes
     }
@@ -1009,22 +1009,6 @@ impl Producer {
     /// Whether any record waits in the buffer.
     pub fn has_buffered(&self) -> bool {
         !self.buffer.is_empty()
-    }
-
-    /// Nothing buffered, out or pending: a record now sets a new deadline.
-    pub fn is_idle(&self) -> bool {
-        self.buffer.is_empty() && self.in_flight.is_empty() && self.coalescer.pending_at().is_none()
-    }
-
-    /// Something the shell must act on now, whatever the deadline: a full batch, or drops to
-    /// report.
-    pub fn must_act(&self) -> bool {
-        self.batch_full() || self.has_drops()
-    }
-
-    /// Drops not yet taken by [`Producer::take_drops`] (every drive takes them).
-    pub fn has_drops(&self) -> bool {
-        !self.drops.is_empty()
     }
 
     /// Whether a batch is out.

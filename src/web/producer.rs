@@ -86,7 +86,6 @@ impl Shared {
     }
 
     /// The page's path and viewport, when the endpoint wants them (at most once a second).
-    #[inline(never)]
     fn read_page(&self, now: crate::io::Now) {
         if self.ep(|ep| ep.wants_page(now)) {
             let page = page_context();
@@ -253,18 +252,10 @@ impl Producer {
         let options =
             options.and_then(|o| options_json(&o).unwrap_or_else(|_| Some(String::new())));
         let data = stringify(&data);
-        let now = now();
-        // A record that does not drive still carries the page's path as of the last second.
-        self.shared.read_page(now);
-        let (result, due) = self.shared.ep(|ep| {
-            let r = ep.record_js(data.as_deref(), options.as_deref(), now);
-            (r, ep.take_drive_due())
-        });
-        // A record joining a batch whose deadline is set asks nothing of the shell (as a
-        // move does).
-        if due {
-            self.shared.drive();
-        }
+        let result = self
+            .shared
+            .ep(|ep| ep.record_js(data.as_deref(), options.as_deref(), now()));
+        self.shared.drive();
         result.map(|seq| seq as f64).map_err(|e| to_js_error(&e))
     }
 

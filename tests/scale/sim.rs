@@ -938,10 +938,8 @@ impl Client {
             // Refused records (closed, oversize, buffer full) are counted by the core as
             // dropped: the stats say why.
             let _ = self.ep.record_app(&data, None, None, now(t));
-            // The shell drives after a record() that asks it to (src/web/producer.rs).
-            if self.ep.take_drive_due() {
-                self.drive(t, ctx, out);
-            }
+            // The shell drives after every record() (src/web/producer.rs).
+            self.drive(t, ctx, out);
         }
         self.tick_index += 1;
         if self.tick_index == self.phases.len() {
