@@ -171,11 +171,7 @@ struct Group {
 
 impl Group {
     fn group_key(&self) -> GroupKey<'_> {
-        match (&self.hash_key, self.ordered) {
-            (Some(h), _) => GroupKey::Hash(h),
-            (None, true) => GroupKey::Key(&self.key),
-            (None, false) => GroupKey::Any,
-        }
+        GroupKey::of(self.hash_key.as_deref(), self.ordered, &self.key)
     }
 }
 
@@ -185,7 +181,7 @@ impl Group {
 /// awslabs/amazon-kinesis-client `AggregatorUtil.deaggregate`; awslabs/kinesis-aggregation
 /// potential_data_loss.md). The producer cannot know the shard map (its credentials must
 /// not need ListShards), so members share the aggregate's routing exactly instead.
-#[derive(PartialEq, Clone, Copy)]
+#[derive(PartialEq)]
 enum GroupKey<'a> {
     /// Records with this explicit hash key: it routes the aggregate and each member.
     Hash(&'a str),
@@ -193,6 +189,17 @@ enum GroupKey<'a> {
     Key(&'a str),
     /// Random keys: a member takes the aggregate's key when it joins.
     Any,
+}
+
+impl<'a> GroupKey<'a> {
+    /// The route of a record (or of a group, by its first member).
+    fn of(explicit_hash_key: Option<&'a str>, ordered: bool, partition_key: &'a str) -> Self {
+        match (explicit_hash_key, ordered) {
+            (Some(h), _) => GroupKey::Hash(h),
+            (None, true) => GroupKey::Key(partition_key),
+            (None, false) => GroupKey::Any,
+        }
+    }
 }
 
 /// Why a record was dropped instead of put.
@@ -1086,11 +1093,11 @@ impl Producer {
         let mut open: Vec<usize> = Vec::new();
         let mut bytes = 0usize;
         while let Some(next) = self.buffer.front() {
-            let group_key = match (&next.explicit_hash_key, next.ordered) {
-                (Some(h), _) => GroupKey::Hash(h),
-                (None, true) => GroupKey::Key(&next.partition_key),
-                (None, false) => GroupKey::Any,
-            };
+            let group_key = GroupKey::of(
+                next.explicit_hash_key.as_deref(),
+                next.ordered,
+                &next.partition_key,
+            );
             let rekey = group_key == GroupKey::Any;
             let open_index = if aggregation {
                 open.iter()

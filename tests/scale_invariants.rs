@@ -220,7 +220,7 @@ fn once_the_stream_has_room_no_producer_is_held_below_it() {
         p.verify = true;
         let r = sim::run(&p);
         assert_accounted(&r);
-        let what = format!("limiter={}: {}", limiter.as_str(), r.summary());
+        let what = format!("limiter={} seed {seed}: {}", limiter.as_str(), r.summary());
         assert!(r.kinesis_stored < r.kinesis_sent, "throttled: {what}");
         assert_eq!(r.pending, 0, "the backlog drained: {what}");
         let stored: Vec<u64> = r.seconds.iter().map(|s| s.stored_records).collect();
@@ -243,7 +243,7 @@ fn once_the_stream_has_room_no_producer_is_held_below_it() {
             .collect();
         assert!(
             !fours.is_empty() && fours.iter().all(|&n| n >= 280),
-            "stored per four seconds while the backlog drained: {fours:?}; seed {seed}; {what}"
+            "stored per four seconds while the backlog drained: {fours:?}; {what}"
         );
     }
 }
